@@ -1,0 +1,1 @@
+/* audio.c: not written yet */

@@ -1,0 +1,1 @@
+/* audio_alsa.c: not written yet */

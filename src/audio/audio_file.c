@@ -1,0 +1,1 @@
+/* audio_file.c: not written yet */

@@ -1,0 +1,1 @@
+/* audio_null.c: not written yet */

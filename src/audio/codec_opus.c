@@ -1,0 +1,1 @@
+/* codec_opus.c: not written yet */

@@ -1,0 +1,1 @@
+/* cmd_contacts.c: not written yet */

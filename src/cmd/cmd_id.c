@@ -1,0 +1,1 @@
+/* cmd_id.c: not written yet */

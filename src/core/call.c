@@ -1,0 +1,1 @@
+/* call.c: not written yet */

@@ -1,0 +1,59 @@
+/*
+ * conf.h - parsers for e2call's text files, sans I/O: they take the file's
+ * bytes and give values or "line N: reason".
+ *
+ * Config file ($XDG_CONFIG_HOME/e2call/config), lines of `key = value`,
+ * '#' comments, blank lines ignored.  Keys:
+ *
+ *	server      host:port of the signaling server
+ *	name        my name on it
+ *	stun        host:port of a STUN server (default: the server)
+ *	audio       alsa | file | null
+ *	capture     ALSA capture device
+ *	playback    ALSA playback device
+ *	frame_ms    10 | 20
+ *	bitrate     6000..128000
+ *	ring_timeout seconds a call rings before "no answer" (5..600)
+ *
+ * An unknown key, a bad value, a repeated key or a line without '=' is an
+ * error with its line number.
+ */
+#ifndef E2_CONF_H
+#define E2_CONF_H
+
+#include <stddef.h>
+
+struct config {
+	char		server[256];
+	char		name[33];
+	char		stun[256];
+	char		audio[16];
+	char		capture[128];
+	char		playback[128];
+	unsigned	frame_ms;
+	unsigned	bitrate;
+	unsigned	ring_timeout;
+};
+
+/* Defaults: no server, no name, audio alsa, devices "default", 20 ms,
+ * 24000 b/s, 45 s. */
+void	config_defaults(struct config *c);
+/*
+ * Parses text (len bytes) over the values already in c.  On error returns
+ * E2_ERR_MALFORMED and writes "line N: reason" to err.
+ */
+int	config_parse(struct config *c, const char *text, size_t len, char *err,
+	    size_t errlen);
+
+/*
+ * Splits text into lines and calls fn for each non-comment, non-blank line
+ * with its number and the line split on whitespace into at most maxf
+ * fields (the pointers are into a copy owned by the parser and valid during
+ * the call).  fn returns 0 to go on, or an error (then err gets
+ * "line N: <what fn wrote>").
+ */
+int	conf_each_line(const char *text, size_t len, size_t maxf,
+	    int (*fn)(void *arg, size_t lineno, char **f, size_t nf, char *err,
+	    size_t errlen), void *arg, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1 @@
+/* jbuf.c: not written yet */

@@ -1,0 +1,1 @@
+/* mpkt.c: not written yet */

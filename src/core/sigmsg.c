@@ -1,0 +1,1 @@
+/* sigmsg.c: not written yet */

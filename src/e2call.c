@@ -1,0 +1,160 @@
+/*
+ * e2call.c - main: the subcommand table, --help, --version, help CMD.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <sodium.h>
+
+#include "e2call.h"
+
+static int	cmd_help(int, char **);
+
+static const struct cmd cmds[] = {
+	{ "id", cmd_id, "",
+	  "create my identity key on first use; print its public key and fingerprint",
+	  NULL },
+	{ "serve", cmd_serve, "[--listen HOST:PORT] [--db PATH]",
+	  "run a signaling server (and STUN responder)",
+	  "  --listen HOST:PORT  address to listen on (default 127.0.0.1:7350)\n"
+	  "  --db PATH           registration database\n"
+	  "                      (default $XDG_DATA_HOME/e2call/server.db)\n" },
+	{ "register", cmd_register, "NAME [--server HOST:PORT]",
+	  "register NAME for my key on the server and save it in the config",
+	  NULL },
+	{ "listen", cmd_listen, "[--batch] [--auto-answer] [--direct] [--listen HOST:PORT] [call options]",
+	  "register and wait for calls",
+	  NULL },
+	{ "dial", cmd_dial, "NAME | NAME@HOST:PORT [--batch] [call options]",
+	  "call NAME through the server, or a direct listener at HOST:PORT",
+	  NULL },
+	{ "echo", cmd_echo, "[--direct] [--listen HOST:PORT] [call options]",
+	  "answer every call and play back what the caller says",
+	  NULL },
+	{ "contacts", cmd_contacts, "",
+	  "list known peers with key fingerprint and verified state", NULL },
+	{ "verify", cmd_verify, "NAME",
+	  "mark NAME's current key as verified (after comparing the code)", NULL },
+	{ "unverify", cmd_unverify, "NAME",
+	  "remove the verified mark from NAME", NULL },
+	{ "devices", cmd_devices, "",
+	  "list ALSA capture and playback devices", NULL },
+	{ "help", cmd_help, "[COMMAND]", "show help for a command", NULL },
+};
+
+const struct cmd *
+cmd_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (strcmp(cmds[i].name, name) == 0)
+			return &cmds[i];
+	return NULL;
+}
+
+int
+usage_error(const char *cmd, const char *fmt, ...)
+{
+	const struct cmd *c = cmd != NULL ? cmd_find(cmd) : NULL;
+	va_list ap;
+
+	fputs("e2call: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (c != NULL)
+		fprintf(stderr, "usage: e2call %s %s (see: e2call help %s)\n",
+		    c->name, c->usage, c->name);
+	else
+		fputs("usage: e2call COMMAND [ARGS] (see: e2call --help)\n",
+		    stderr);
+	return EXIT_USAGE;
+}
+
+static void
+print_usage(FILE *f)
+{
+	size_t i;
+
+	fputs("usage: e2call COMMAND [ARGS]\n\n"
+	    "End-to-end encrypted voice calls from a terminal.\n\n"
+	    "Commands:\n", f);
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-10s %s\n", cmds[i].name, cmds[i].summary);
+	fputs("\nOptions:\n"
+	    "  -h, --help     show this help\n"
+	    "  -V, --version  show the version and the libraries built with\n"
+	    "\nSee e2call(1) for files, exit status and the call screen.\n", f);
+}
+
+static void
+print_cmd_help(const struct cmd *c)
+{
+	printf("usage: e2call %s %s\n\n%s\n", c->name, c->usage, c->summary);
+	if (c->help != NULL)
+		printf("\nOptions:\n%s", c->help);
+}
+
+static int
+cmd_help(int argc, char **argv)
+{
+	const struct cmd *c;
+
+	if (argc < 2) {
+		print_usage(stdout);
+		return 0;
+	}
+	if ((c = cmd_find(argv[1])) == NULL)
+		return usage_error(NULL, "no such command: %s", argv[1]);
+	print_cmd_help(c);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const struct cmd *c;
+	int i;
+
+	/* Keys live in this process's memory: never write it to a core file. */
+	{
+		struct rlimit rl = { 0, 0 };
+		(void)setrlimit(RLIMIT_CORE, &rl);
+	}
+	if (sodium_init() < 0) {
+		fputs("e2call: libsodium failed to initialize\n", stderr);
+		return EXIT_ERROR;
+	}
+	if (argc < 2) {
+		print_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+		print_usage(stdout);
+		return 0;
+	}
+	if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
+		printf("e2call %s\nbuilt with %s\n", PACKAGE_VERSION,
+		    E2_BUILD_LIBS);
+		return 0;
+	}
+	if ((c = cmd_find(argv[1])) == NULL)
+		return usage_error(NULL, "unknown command: %s", argv[1]);
+	for (i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (strcmp(argv[i], "-h") == 0 ||
+		    strcmp(argv[i], "--help") == 0) {
+			print_cmd_help(c);
+			return 0;
+		}
+	}
+	return c->fn(argc - 1, argv + 1);
+}

@@ -1,0 +1,1 @@
+/* atomic.c: not written yet */

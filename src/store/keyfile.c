@@ -1,0 +1,1 @@
+/* keyfile.c: not written yet */

@@ -1,0 +1,24 @@
+/*
+ * paths.h - where e2call keeps its files.
+ *
+ *	config dir: $E2CALL_HOME if set, else $XDG_CONFIG_HOME/e2call, else
+ *	            ~/.config/e2call   (identity, config, contacts,
+ *	            known_servers, server_key)
+ *	data dir:   $XDG_DATA_HOME/e2call, else ~/.local/share/e2call
+ *	            (the server's registration database)
+ *
+ * Both are created (mode 0700, parents as needed) on first use.
+ */
+#ifndef E2_PATHS_H
+#define E2_PATHS_H
+
+#include <stddef.h>
+
+/* Fill out with the directory, creating it; 0 or E2_ERR_IO (err says why). */
+int	paths_config_dir(char *out, size_t cap, char *err, size_t errlen);
+int	paths_data_dir(char *out, size_t cap, char *err, size_t errlen);
+/* out = config dir + "/" + file. */
+int	paths_config_file(const char *file, char *out, size_t cap, char *err,
+	    size_t errlen);
+
+#endif
