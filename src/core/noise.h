@@ -57,7 +57,7 @@ enum noise_role {
 };
 
 enum noise_action {
-	NOISE_ACTION_NONE,	/* not started yet */
+	NOISE_ACTION_NONE,	/* not started yet, or done after split */
 	NOISE_ACTION_WRITE,	/* call noise_hs_write() */
 	NOISE_ACTION_READ,	/* call noise_hs_read() */
 	NOISE_ACTION_SPLIT,	/* handshake complete: call noise_hs_split() */
@@ -115,7 +115,8 @@ int	noise_hs_handshake_hash(const struct noise_hs *hs,
  * Split(): two CipherStates, c1 (initiator to responder) and c2 (the other
  * way); *sendp / *recvp are assigned from the point of view of this side.
  * Allowed only in the SPLIT action; afterwards the handshake holds nothing
- * but h (still readable with noise_hs_handshake_hash()).
+ * but h (still readable with noise_hs_handshake_hash()) and the remote
+ * static public key (noise_hs_remote_static()), and its action is NONE.
  */
 int	noise_hs_split(struct noise_hs *hs, struct noise_cs **sendp,
 	    struct noise_cs **recvp);
@@ -124,6 +125,13 @@ int	noise_hs_split_keys(struct noise_hs *hs, uint8_t send[NOISE_KEYLEN],
 	    uint8_t recv[NOISE_KEYLEN]);
 
 /* ---- keys and the security code ---- */
+
+/*
+ * HMAC-BLAKE2b (RFC 2104, block size 128 bytes, output 64 bytes), the
+ * HMAC under Noise's HKDF; exposed for tests and other layers.
+ */
+void	noise_hmac_blake2b(uint8_t out[NOISE_HASHLEN], const uint8_t *key,
+	    size_t keylen, const uint8_t *data, size_t len);
 
 /* New X25519 key pair (priv is clamped by X25519 itself). */
 void	noise_keypair(uint8_t priv[NOISE_KEYLEN], uint8_t pub[NOISE_KEYLEN]);
