@@ -44,7 +44,7 @@
 
 enum mpkt_type {
 	MPKT_AUDIO = 1,		/* payload: one Opus packet; class 0 */
-	MPKT_CONTROL = 2,	/* payload: control message (media.h); class 1 */
+	MPKT_CONTROL = 2,	/* payload: control message (below); class 1 */
 };
 
 struct mpkt;
@@ -81,5 +81,62 @@ uint32_t mpkt_send_phase(const struct mpkt *m);
 uint32_t mpkt_recv_phase(const struct mpkt *m);
 /* For tests: set the next send counters (audio, control). */
 void	mpkt_test_set_counters(struct mpkt *m, uint32_t audio, uint32_t ctrl);
+
+/*
+ * Control messages: the plaintext of an MPKT_CONTROL packet.  Byte 0 is the
+ * control type; the fields that follow are fixed per type, big endian:
+ *
+ *	PING         u64 value   sender's timestamp (us), opaque to the peer
+ *	PONG         u64 value   the value of the PING it answers
+ *	BYE          u8 reason   why the call ends (enum mpkt_bye_reason)
+ *	STATS        u16 loss_pm, u16 jitter_ms: what the sender of STATS
+ *	             measured on the stream it receives; loss_pm <= 1000
+ *	CHECK        u64 value   connectivity check, transaction id
+ *	CHECK_REPLY  u64 value   the transaction id of the CHECK it answers
+ *
+ * Fields a type does not carry are 0 after decoding and ignored when
+ * encoding.
+ */
+enum mpkt_ctrl_type {
+	MPKT_CTRL_PING = 1,
+	MPKT_CTRL_PONG = 2,
+	MPKT_CTRL_BYE = 3,
+	MPKT_CTRL_STATS = 4,
+	MPKT_CTRL_CHECK = 5,
+	MPKT_CTRL_CHECK_REPLY = 6,
+};
+
+/* BYE reasons; a receiver treats unknown values as MPKT_BYE_NORMAL. */
+enum mpkt_bye_reason {
+	MPKT_BYE_NORMAL = 0,	/* hung up */
+	MPKT_BYE_ERROR = 1,	/* local failure (audio device, codec) */
+	MPKT_BYE_TIMEOUT = 2,	/* nothing heard from the peer */
+	MPKT_BYE_NONCE = 3,	/* counters exhausted */
+};
+
+#define MPKT_CTRL_MAXLEN	9	/* longest encoded control message */
+#define MPKT_STATS_LOSS_MAX	1000	/* loss_pm is per mille */
+
+struct mpkt_ctrl {
+	uint8_t		type;		/* enum mpkt_ctrl_type */
+	uint64_t	value;		/* PING, PONG, CHECK, CHECK_REPLY */
+	uint8_t		reason;		/* BYE */
+	uint16_t	loss_pm;	/* STATS */
+	uint16_t	jitter_ms;	/* STATS */
+};
+
+/*
+ * Encodes c into out (cap bytes) and stores the length in *lenp.
+ * E2_ERR_INVAL for an unknown type or loss_pm over MPKT_STATS_LOSS_MAX,
+ * E2_ERR_SPACE when cap is too small (nothing useful is written then).
+ */
+int	mpkt_ctrl_encode(const struct mpkt_ctrl *c, uint8_t *out, size_t cap,
+	    size_t *lenp);
+/*
+ * Decodes exactly len bytes.  E2_ERR_SHORT when bytes are missing,
+ * E2_ERR_MALFORMED for an unknown type, trailing bytes or an out-of-range
+ * field.  *c is written only on success.
+ */
+int	mpkt_ctrl_decode(struct mpkt_ctrl *c, const uint8_t *in, size_t len);
 
 #endif
