@@ -143,7 +143,7 @@ test_every_split(void **state)
 		frame_rx_init(rx, 100);
 		got = 0;
 		off = 0;
-		/* First piece [0, cut), then the rest; loop while frames come. */
+		/* [0, cut) first, then the rest; loop while frames come. */
 		while (off < cut) {
 			r = frame_rx_feed(rx, wire + off, cut - off, &used, &f,
 			    &flen);

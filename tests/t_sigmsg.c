@@ -961,11 +961,11 @@ test_sanitize(void **state)
 	    "\xe2\x80\xa7\xe2\x80\xaf\xe2\x81\xa5\xe2\x81\xaa");
 	/* Invalid UTF-8: each bad byte becomes '?'. */
 	check_sanitize("a\xff" "b", 64, "a?b");
-	check_sanitize("\xc0\xaf", 64, "??");			/* overlong */
-	check_sanitize("\xe0\x80\xaf", 64, "???");		/* overlong */
-	check_sanitize("\xed\xa0\x80", 64, "???");		/* surrogate */
-	check_sanitize("\xf4\x90\x80\x80", 64, "????");		/* > 10FFFF */
-	check_sanitize("a\xe2\x82", 64, "a??");			/* cut */
+	check_sanitize("\xc0\xaf", 64, "??");		/* overlong */
+	check_sanitize("\xe0\x80\xaf", 64, "???");	/* overlong */
+	check_sanitize("\xed\xa0\x80", 64, "???");	/* surrogate */
+	check_sanitize("\xf4\x90\x80\x80", 64, "????");	/* > 10FFFF */
+	check_sanitize("a\xe2\x82", 64, "a??");		/* cut */
 	check_sanitize("\xe2\x82" "A", 64, "??A");
 	check_sanitize("\x80\xbf", 64, "??");
 	/* Truncation never splits a character. */

@@ -26,7 +26,7 @@
 #include "sigmsg.h"
 
 #define F(tag)		(1u << (tag))
-#define SIG_T_EXT	0x80	/* tags from here on are skipped if unknown */
+#define SIG_T_EXT	0x80	/* unknown tags from here on are skipped */
 
 #define F_KNOWN		(F(SIG_T_CALL) | F(SIG_T_NAME) | F(SIG_T_E2E) | \
 			 F(SIG_T_CAND) | F(SIG_T_REASON) | F(SIG_T_TEXT) | \
