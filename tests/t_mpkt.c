@@ -11,6 +11,7 @@
 #include "err.h"
 #include "mpkt.h"
 #include "noise.h"
+#include "sigmsg.h"
 
 #define RI	MPKT_REKEY_INTERVAL
 
@@ -658,14 +659,15 @@ test_ctrl_roundtrip(void **state)
 		{ MPKT_CTRL_PING, 0x0102030405060708ull, 0, 0, 0 },
 		{ MPKT_CTRL_PING, 0, 0, 0, 0 },
 		{ MPKT_CTRL_PONG, UINT64_MAX, 0, 0, 0 },
-		{ MPKT_CTRL_BYE, 0, MPKT_BYE_NORMAL, 0, 0 },
-		{ MPKT_CTRL_BYE, 0, 255, 0, 0 },
+		{ MPKT_CTRL_BYE, 0, SIG_R_NONE, 0, 0 },
+		{ MPKT_CTRL_BYE, 0, SIG_R_HANGUP, 0, 0 },
+		{ MPKT_CTRL_BYE, 0, SIG_R_MAX, 0, 0 },
 		{ MPKT_CTRL_STATS, 0, 0, 0, 0 },
 		{ MPKT_CTRL_STATS, 0, 0, 1000, 65535 },
 		{ MPKT_CTRL_CHECK, 42, 0, 0, 0 },
 		{ MPKT_CTRL_CHECK_REPLY, 0xdeadbeefcafef00dull, 0, 0, 0 },
 	};
-	static const size_t lens[] = { 9, 9, 9, 2, 2, 5, 5, 9, 9 };
+	static const size_t lens[] = { 9, 9, 9, 2, 2, 2, 5, 5, 9, 9 };
 	struct mpkt_ctrl c;
 	uint8_t out[MPKT_CTRL_MAXLEN];
 	size_t i, n;
@@ -694,7 +696,7 @@ test_ctrl_bytes(void **state)
 {
 	static const uint8_t ping[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8 };
 	static const uint8_t stats[] = { 4, 0x01, 0x2c, 0x00, 0x15 };
-	static const uint8_t bye[] = { 3, 2 };
+	static const uint8_t bye[] = { 3, 17 };
 	struct mpkt_ctrl c;
 	uint8_t out[16];
 	size_t n;
@@ -719,7 +721,7 @@ test_ctrl_bytes(void **state)
 
 	assert_int_equal(mpkt_ctrl_decode(&c, bye, sizeof(bye)), 0);
 	assert_int_equal(c.type, MPKT_CTRL_BYE);
-	assert_int_equal(c.reason, MPKT_BYE_TIMEOUT);
+	assert_int_equal(c.reason, SIG_R_MEDIA);
 	assert_true(c.value == 0);
 	assert_int_equal(c.loss_pm, 0);
 }
@@ -737,7 +739,7 @@ test_ctrl_malformed(void **state)
 
 	(void)state;
 	memset(&keep, 0xab, sizeof(keep));
-	c = keep;
+	memcpy(&c, &keep, sizeof(c));
 	assert_int_equal(mpkt_ctrl_decode(&c, NULL, 0), E2_ERR_SHORT);
 	assert_int_equal(mpkt_ctrl_decode(&c, ping, 0), E2_ERR_SHORT);
 	/* Every truncation, then one trailing byte. */
@@ -750,6 +752,12 @@ test_ctrl_malformed(void **state)
 	for (len = 1; len < 5; len++)
 		assert_int_equal(mpkt_ctrl_decode(&c, stats, len),
 		    E2_ERR_SHORT);
+	/* reason past the last signaling reason code */
+	buf[0] = MPKT_CTRL_BYE;
+	buf[1] = SIG_R_MAX + 1;
+	assert_int_equal(mpkt_ctrl_decode(&c, buf, 2), E2_ERR_MALFORMED);
+	buf[1] = 0xff;
+	assert_int_equal(mpkt_ctrl_decode(&c, buf, 2), E2_ERR_MALFORMED);
 	/* loss 1001 per mille */
 	assert_int_equal(mpkt_ctrl_decode(&c, stats, 5), E2_ERR_MALFORMED);
 	assert_int_equal(mpkt_ctrl_decode(&c, stats, 6), E2_ERR_MALFORMED);
@@ -771,6 +779,10 @@ test_ctrl_malformed(void **state)
 	    E2_ERR_INVAL);
 	c.type = MPKT_CTRL_STATS;
 	c.loss_pm = 1001;
+	assert_int_equal(mpkt_ctrl_encode(&c, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+	c.type = MPKT_CTRL_BYE;
+	c.reason = SIG_R_MAX + 1;
 	assert_int_equal(mpkt_ctrl_encode(&c, out, sizeof(out), &n),
 	    E2_ERR_INVAL);
 }

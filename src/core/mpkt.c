@@ -25,6 +25,7 @@
 #include "mpkt.h"
 #include "noise.h"
 #include "replay.h"
+#include "sigmsg.h"
 
 #define KEYLEN		32
 #define NONCELEN	12
@@ -306,6 +307,8 @@ mpkt_ctrl_encode(const struct mpkt_ctrl *c, uint8_t *out, size_t cap,
 		return E2_ERR_INVAL;
 	if (c->type == MPKT_CTRL_STATS && c->loss_pm > MPKT_STATS_LOSS_MAX)
 		return E2_ERR_INVAL;
+	if (c->type == MPKT_CTRL_BYE && c->reason > SIG_R_MAX)
+		return E2_ERR_INVAL;
 	if (cap < 1 + body)
 		return E2_ERR_SPACE;
 
@@ -352,7 +355,9 @@ mpkt_ctrl_decode(struct mpkt_ctrl *c, const uint8_t *in, size_t len)
 		return E2_ERR_MALFORMED;
 	switch (t.type) {
 	case MPKT_CTRL_BYE:
-		r = buf_get_u8(&rd, &t.reason);
+		if ((r = buf_get_u8(&rd, &t.reason)) == 0 &&
+		    t.reason > SIG_R_MAX)
+			r = E2_ERR_MALFORMED;
 		break;
 	case MPKT_CTRL_STATS:
 		if ((r = buf_get_u16(&rd, &t.loss_pm)) == 0)

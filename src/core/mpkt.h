@@ -88,7 +88,8 @@ void	mpkt_test_set_counters(struct mpkt *m, uint32_t audio, uint32_t ctrl);
  *
  *	PING         u64 value   sender's timestamp (us), opaque to the peer
  *	PONG         u64 value   the value of the PING it answers
- *	BYE          u8 reason   why the call ends (enum mpkt_bye_reason)
+ *	BYE          u8 reason   why the call ends: a signaling reason code,
+ *	                         enum sig_reason (sigmsg.h), 0..SIG_R_MAX
  *	STATS        u16 loss_pm, u16 jitter_ms: what the sender of STATS
  *	             measured on the stream it receives; loss_pm <= 1000
  *	CHECK        u64 value   connectivity check, transaction id
@@ -106,14 +107,6 @@ enum mpkt_ctrl_type {
 	MPKT_CTRL_CHECK_REPLY = 6,
 };
 
-/* BYE reasons; a receiver treats unknown values as MPKT_BYE_NORMAL. */
-enum mpkt_bye_reason {
-	MPKT_BYE_NORMAL = 0,	/* hung up */
-	MPKT_BYE_ERROR = 1,	/* local failure (audio device, codec) */
-	MPKT_BYE_TIMEOUT = 2,	/* nothing heard from the peer */
-	MPKT_BYE_NONCE = 3,	/* counters exhausted */
-};
-
 #define MPKT_CTRL_MAXLEN	9	/* longest encoded control message */
 #define MPKT_STATS_LOSS_MAX	1000	/* loss_pm is per mille */
 
@@ -127,8 +120,8 @@ struct mpkt_ctrl {
 
 /*
  * Encodes c into out (cap bytes) and stores the length in *lenp.
- * E2_ERR_INVAL for an unknown type or loss_pm over MPKT_STATS_LOSS_MAX,
- * E2_ERR_SPACE when cap is too small (nothing useful is written then).
+ * E2_ERR_INVAL for an unknown type, loss_pm over MPKT_STATS_LOSS_MAX or
+ * a reason over SIG_R_MAX; E2_ERR_SPACE when cap is too small.
  */
 int	mpkt_ctrl_encode(const struct mpkt_ctrl *c, uint8_t *out, size_t cap,
 	    size_t *lenp);
