@@ -222,6 +222,70 @@ test_wire_format(void **state)
 	assert_int_equal(mpkt_recv_phase(p->b), 1);
 }
 
+/*
+ * Known answers, computed apart from this code (and printed in
+ * docs/PROTOCOL.md): key 00 01 .. 1f; audio counter 1 "hello" at phase 0;
+ * control counter 5 carrying PING 0x0102030405060708 at phase 1.
+ */
+static const uint8_t kat_audio[] = {
+	0x10, 0x00, 0x00, 0x00, 0x01, 0xf7, 0x32, 0x9f, 0x33, 0xda, 0xf6,
+	0x7f, 0x45, 0xe8, 0x6c, 0xaf, 0x1f, 0x57, 0x20, 0xf8, 0xfa, 0xe3,
+	0x20, 0xd8, 0x43, 0xbe,
+};
+static const uint8_t kat_ctrl[] = {
+	0x21, 0x00, 0x00, 0x00, 0x05, 0xc9, 0x32, 0x76, 0x51, 0xfd, 0x0a,
+	0x7a, 0x64, 0x4b, 0x0b, 0x43, 0x6c, 0x7e, 0x5f, 0x94, 0x17, 0xb6,
+	0x2c, 0xf7, 0xe0, 0x68, 0xf2, 0x9f, 0x2e, 0xcd,
+};
+
+static void
+test_known_answer(void **state)
+{
+	static const uint8_t ping[] = { 1, 1, 2, 3, 4, 5, 6, 7, 8 };
+	uint8_t k[32], other[32], out[64];
+	struct mpkt *tx, *rx;
+	struct mpkt_ctrl c;
+	enum mpkt_type t;
+	uint32_t ctr;
+	size_t n;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 32; i++)
+		k[i] = (uint8_t)i;
+	memset(other, 0x55, sizeof(other));
+	assert_int_equal(mpkt_new(&tx, k, other), 0);
+	assert_int_equal(mpkt_new(&rx, other, k), 0);
+
+	mpkt_test_set_counters(tx, 1, 5);
+	assert_int_equal(mpkt_seal(tx, MPKT_AUDIO, (const uint8_t *)"hello",
+	    5, out, sizeof(out), &n), 0);
+	assert_int_equal(n, sizeof(kat_audio));
+	assert_memory_equal(out, kat_audio, sizeof(kat_audio));
+	mpkt_test_set_counters(tx, RI, 5);
+	assert_int_equal(mpkt_seal(tx, MPKT_CONTROL, ping, sizeof(ping), out,
+	    sizeof(out), &n), 0);
+	assert_int_equal(n, sizeof(kat_ctrl));
+	assert_memory_equal(out, kat_ctrl, sizeof(kat_ctrl));
+
+	assert_int_equal(mpkt_open(rx, kat_audio, sizeof(kat_audio), out,
+	    sizeof(out), &n, &t, &ctr), 0);
+	assert_int_equal(t, MPKT_AUDIO);
+	assert_int_equal(ctr, 1);
+	assert_int_equal(n, 5);
+	assert_memory_equal(out, "hello", 5);
+	assert_int_equal(mpkt_open(rx, kat_ctrl, sizeof(kat_ctrl), out,
+	    sizeof(out), &n, &t, &ctr), 0);
+	assert_int_equal(t, MPKT_CONTROL);
+	assert_int_equal(ctr, 5);
+	assert_int_equal(mpkt_recv_phase(rx), 1);
+	assert_int_equal(mpkt_ctrl_decode(&c, out, n), 0);
+	assert_int_equal(c.type, MPKT_CTRL_PING);
+	assert_true(c.value == 0x0102030405060708ull);
+	mpkt_free(tx);
+	mpkt_free(rx);
+}
+
 static void
 test_seal_errors(void **state)
 {
@@ -823,6 +887,7 @@ main(void)
 		T(test_overhead),
 		T(test_roundtrip),
 		T(test_wire_format),
+		cmocka_unit_test(test_known_answer),
 		T(test_seal_errors),
 		T(test_open_errors),
 		T(test_replay_dropped),
