@@ -619,6 +619,7 @@ media_free(struct media *m)
 	if (m->started && m->have_path) {
 		memset(&c, 0, sizeof(c));
 		c.type = MPKT_CTRL_BYE;
+		c.reason = SIG_R_HANGUP;
 		(void)send_ctrl(m, &c, (struct sockaddr *)&m->path);
 	}
 	m->freeing = 1;
