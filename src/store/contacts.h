@@ -36,11 +36,18 @@ int	pins_save(const struct pins *p, char *err, size_t errlen);
 size_t	pins_count(const struct pins *p);
 const struct pin *pins_at(const struct pins *p, size_t i);
 const struct pin *pins_find(const struct pins *p, const char *name);
-/* Adds or replaces (replacing resets verified to 0); not saved until pins_save. */
+/*
+ * Adds or replaces (replacing resets verified to 0 and first_seen to now);
+ * not saved until pins_save.  Setting the key already pinned changes
+ * nothing.  E2_ERR_INVAL for a name pin_name_ok() refuses.
+ */
 int	pins_set(struct pins *p, const char *name, const uint8_t pub[32],
 	    long long now);
+/* E2_ERR_NOTFOUND when name is not pinned. */
 int	pins_set_verified(struct pins *p, const char *name, int verified);
 int	pins_remove(struct pins *p, const char *name);
+/* 1..PIN_NAME_MAX printable ASCII characters, no space, no leading '#'. */
+int	pin_name_ok(const char *name);
 
 enum key_status {
 	KEY_NEW,	/* never seen this name */

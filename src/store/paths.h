@@ -20,5 +20,8 @@ int	paths_data_dir(char *out, size_t cap, char *err, size_t errlen);
 /* out = config dir + "/" + file. */
 int	paths_config_file(const char *file, char *out, size_t cap, char *err,
 	    size_t errlen);
+/* out = data dir + "/" + file (e.g. "server_key", "server.db"). */
+int	paths_data_file(const char *file, char *out, size_t cap, char *err,
+	    size_t errlen);
 
 #endif
