@@ -35,6 +35,9 @@ int	usage_error(const char *cmd, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 const struct cmd *cmd_find(const char *name);
 
+/* The options of dial, listen and echo (cmd_call.c). */
+extern const char call_options_help[];
+
 int	cmd_id(int, char **);
 int	cmd_contacts(int, char **);
 int	cmd_verify(int, char **);

@@ -58,3 +58,28 @@ wait_for() {
 	echo "# timeout waiting for /$pat/ in $f:"; sed 's/^/#   /' "$f" 2>/dev/null | tail -n 20
 	return 1
 }
+
+# start_server: starts `e2call serve` on a free loopback port; sets SERVER
+# (host:port) and SERVER_PID.
+start_server() {
+	port=$(free_port)
+	SERVER=127.0.0.1:$port
+	mkdir -p "$T/server"
+	"$E2CALL" serve --listen "$SERVER" --db "$T/server/server.db" \
+		>"$T/server/out" 2>"$T/server/log" &
+	SERVER_PID=$!
+	PIDS="$PIDS $SERVER_PID"
+	wait_for "$T/server/log" "listening" 10
+}
+# configure USER: writes the user's config (server, name).
+configure() {
+	h=$(user_home "$1")
+	mkdir -p "$h/config/e2call"
+	chmod 700 "$h/config/e2call"
+	printf 'server = %s\nname = %s\n' "${SERVER:-127.0.0.1:1}" "$1" \
+		>"$h/config/e2call/config"
+}
+# json_field FILE EVENT FIELD: the field of the first such event line.
+json_field() {
+	sed -n "/\"event\":\"$2\"/{s/.*\"$3\":\"\\{0,1\\}\\([^\",}]*\\).*/\\1/p;q}" "$1"
+}

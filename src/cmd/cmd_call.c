@@ -27,7 +27,7 @@ enum opt_id {
 	O_BATCH = 256, O_AUTO_ANSWER, O_ACCEPT_CHANGED, O_DIRECT, O_LISTEN,
 	O_SERVER, O_NAME, O_TIMEOUT, O_RING_TIMEOUT, O_AUDIO, O_CAPTURE,
 	O_PLAYBACK, O_PLAY, O_RECORD, O_FRAME_MS, O_BITRATE, O_VBR, O_DTX,
-	O_ASCII, O_ONCE, O_HANGUP_EOF, O_VERBOSE,
+	O_ASCII, O_ONCE, O_HANGUP_EOF, O_VERBOSE, O_DIAL_DELAY,
 };
 
 static const struct option call_options[] = {
@@ -53,6 +53,7 @@ static const struct option call_options[] = {
 	{ "once", no_argument, NULL, O_ONCE },
 	{ "hangup-on-eof", no_argument, NULL, O_HANGUP_EOF },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
+	{ "dial-delay", required_argument, NULL, O_DIAL_DELAY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -78,7 +79,8 @@ const char call_options_help[] =
     "  --vbr                 variable bitrate: packet sizes then leak speech\n"
     "  --dtx                 send nothing during silence (leaks pauses)\n"
     "  --ascii               draw [E2EE] instead of the lock glyph\n"
-    "  --verbose             debug messages on stderr\n";
+    "  --verbose             debug messages on stderr\n"
+    "  --dial-delay MS       dial MS milliseconds after registering\n";
 
 enum call_cmd { CMD_DIAL, CMD_LISTEN, CMD_ECHO, CMD_REGISTER };
 
@@ -167,6 +169,12 @@ parse_args(struct run *r, const char *cmd, int argc, char **argv)
 		case O_ONCE: o->once = 1; break;
 		case O_HANGUP_EOF: o->hangup_on_eof = 1; break;
 		case O_VERBOSE: log_set_level(LOG_DEBUG); break;
+		case O_DIAL_DELAY:
+			if (parse_uint(cmd, "dial-delay", optarg, 0, 600000,
+			    &v))
+				return EXIT_USAGE;
+			o->dial_delay_ms = v;
+			break;
 		default:
 			return usage_error(cmd, "unknown or incomplete option "
 			    "'%s'", argv[optind - 1]);

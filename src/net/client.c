@@ -72,6 +72,7 @@ struct client {
 	int			 calls_done;
 
 	uv_timer_t		 tick;
+	uv_timer_t		 dial_timer;
 	int			 handles;
 	int			 quitting;
 	int			 net_failed;
@@ -507,7 +508,14 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 	int glare = 0;
 
 	sanitize_str(m->name, name, sizeof(name));
-	if (mine != NULL) {
+	if (mine == NULL && cl->dial_pending &&
+	    strcmp(cl->dial_peer, m->name) == 0) {
+		/* They called first while I was about to call them. */
+		logev(cl, "%s called at the same time; taking their call",
+		    name);
+		cl->dial_pending = 0;
+		glare = 1;
+	} else if (mine != NULL) {
 		if (mine->role == CALL_CALLER && mine->state != CALL_S_ACTIVE &&
 		    strcmp(mine->peer, m->name) == 0) {
 			if (call_glare_mine_wins(mine->id, m->call)) {
@@ -667,6 +675,15 @@ direct_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 }
 
 static void
+dial_timer_cb(uv_timer_t *t)
+{
+	struct client *cl = t->data;
+
+	if (cl->dial_pending && cl->call == NULL)
+		client_dial(cl, cl->dial_peer);
+}
+
+static void
 sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 {
 	char text[SIG_TEXT_MAX + 1];
@@ -680,7 +697,10 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		cl->backoff_ms = 0;
 		cl->model.state = CL_IDLE;
 		event(cl, CL_EV_REGISTERED, NULL);
-		if (cl->dial_pending)
+		if (cl->dial_pending && cl->o.dial_delay_ms > 0)
+			uv_timer_start(&cl->dial_timer, dial_timer_cb,
+			    cl->o.dial_delay_ms, 0);
+		else if (cl->dial_pending)
 			client_dial(cl, cl->dial_peer);
 		return;
 	case SIG_INCOMING:
@@ -1032,8 +1052,9 @@ client_new(struct client **clp, uv_loop_t *loop,
 		goto fail;
 	uv_timer_init(loop, &cl->tick);
 	uv_timer_init(loop, &cl->reconnect_timer);
-	cl->tick.data = cl->reconnect_timer.data = cl;
-	cl->handles += 2;
+	uv_timer_init(loop, &cl->dial_timer);
+	cl->tick.data = cl->reconnect_timer.data = cl->dial_timer.data = cl;
+	cl->handles += 3;
 	uv_timer_start(&cl->tick, tick_cb, TICK_MS, TICK_MS);
 	*clp = cl;
 	if (opts->direct_listen)
@@ -1158,6 +1179,7 @@ client_quit(struct client *cl)
 			nconn_close(cl->dpeer[i].c, "quit");
 	uv_close((uv_handle_t *)&cl->tick, handle_closed);
 	uv_close((uv_handle_t *)&cl->reconnect_timer, handle_closed);
+	uv_close((uv_handle_t *)&cl->dial_timer, handle_closed);
 	if (cl->listening)
 		uv_close((uv_handle_t *)&cl->listener, handle_closed);
 	changed(cl);

@@ -121,6 +121,7 @@ struct client_opts {
 	int		 echo;		/* play back what the peer says */
 	unsigned	 ring_timeout_s;
 	unsigned	 timeout_s;	/* end the call after this long (0 = no) */
+	unsigned	 dial_delay_ms;	/* dial this long after registering */
 	/* audio and codec */
 	const char	*audio;		/* alsa, file, null */
 	const char	*capture_dev, *playback_dev;

@@ -1,0 +1,121 @@
+#!/bin/sh
+# Real calls between real processes on loopback, in batch mode with the
+# null audio backend: a server, users who register, dial, ring, answer,
+# reject, cancel, are busy or offline; both sides must show the same
+# security code.
+. "$top_srcdir/tests/lib.sh"
+start_server || { not_ok "server starts"; finish; }
+for u in alice bob carol dave erin; do configure $u; done
+
+# listen_bg USER OUTFILE [options]: a batch listener in the background,
+# its stdin a FIFO (commands: echo answer >"$T/USER.in").
+listen_bg() {
+	u=$1 out=$2; shift 2
+	rm -f "$T/$u.in"; mkfifo "$T/$u.in"
+	as_user "$u" "$E2CALL" listen --batch --audio null "$@" \
+		<"$T/$u.in" >"$out" 2>"$out.err" &
+	eval "${u}_PID=$!"
+	PIDS="$PIDS $!"
+	exec 7>"$T/$u.in"	# keep the FIFO open for writing
+	wait_for "$out" '"registered"' 10
+}
+stop_bg() {	# stop_bg PID: wait for it, with a timeout; echo its status
+	n=100
+	while kill -0 "$1" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	kill "$1" 2>/dev/null
+	wait "$1" 2>/dev/null; echo $?
+}
+
+# 1. An answered call: same code on both sides, both end cleanly.
+listen_bg alice "$T/a1" --auto-answer --once
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 2 >"$T/b1" 2>"$T/b1.err"
+rc=$?
+check "answered call: dialer exits 0 (got $rc)" [ "$rc" -eq 0 ]
+ca=$(json_field "$T/a1" security_code code); cb=$(json_field "$T/b1" security_code code)
+echo "# codes: alice '$ca' bob '$cb'"
+check "both print a 20-digit code" sh -c "echo '$ca' | grep -Eq '^[0-9]{5} [0-9]{5} [0-9]{5} [0-9]{5}$'"
+check "the codes are equal" test -n "$ca" -a "$ca" = "$cb"
+check "callee saw the caller's name and a new key" grep -q '"event":"incoming","peer":"bob","key":"new"' "$T/a1"
+check "both answered with e2ee" sh -c "grep -q '\"answered\".*\"e2ee\":true' '$T/a1' && grep -q '\"answered\".*\"e2ee\":true' '$T/b1'"
+check "media path found" grep -q '"event":"media"' "$T/b1"
+rc=$(stop_bg "$alice_PID")
+check "listener --once exits 0 (got $rc)" [ "$rc" -eq 0 ]
+check "callee saw the hangup by the peer" grep -q '"ended","reason":"hangup","by":"peer"' "$T/a1"
+check "bob's contacts now hold alice" grep -q '^alice ' "$T/bob/config/e2call/contacts"
+
+# 2. Second call: the key is now known on both sides.
+listen_bg alice "$T/a2" --auto-answer --once
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 1 >"$T/b2" 2>&1
+check "second call: callee sees a known key" grep -q '"incoming","peer":"bob","key":"known"' "$T/a2"
+check "second call: caller sees a known key" grep -q '"ringing","peer":"alice","key":"known"' "$T/b2"
+stop_bg "$alice_PID" >/dev/null
+
+# 3. Reject.
+listen_bg alice "$T/a3" --once
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b3" 2>&1 &
+bpid=$!
+wait_for "$T/a3" '"incoming"' 10 && echo reject >&7
+rc=$(stop_bg $bpid)
+check "rejected call: dialer exits 3 (got $rc)" [ "$rc" -eq 3 ]
+check "dialer reports rejected" grep -q '"ended","reason":"rejected","by":"peer"' "$T/b3"
+stop_bg "$alice_PID" >/dev/null
+
+# 4. Cancel: the caller hangs up while it rings.
+listen_bg alice "$T/a4" --once
+rm -f "$T/bob.in"; mkfifo "$T/bob.in"
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null <"$T/bob.in" >"$T/b4" 2>&1 &
+bpid=$!
+exec 8>"$T/bob.in"
+wait_for "$T/b4" '"ringing"' 10 && echo hangup >&8
+rc=$(stop_bg $bpid)
+exec 8>&-
+check "cancelled call: dialer exits 0 (got $rc)" [ "$rc" -eq 0 ]
+wait_for "$T/a4" '"ended","reason":"cancelled","by":"peer"' 5
+check "callee reports cancelled" grep -q '"ended","reason":"cancelled","by":"peer"' "$T/a4"
+stop_bg "$alice_PID" >/dev/null
+
+# 5. No answer.
+listen_bg alice "$T/a5" --once
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --ring-timeout 2 >"$T/b5" 2>&1
+rc=$?
+check "unanswered call: dialer exits 7 (got $rc)" [ "$rc" -eq 7 ]
+wait_for "$T/a5" '"ended","reason":"no_answer"' 5
+check "callee reports no_answer" grep -q '"ended","reason":"no_answer"' "$T/a5"
+stop_bg "$alice_PID" >/dev/null
+
+# 6. Busy: alice is in a call with carol when bob calls.
+listen_bg alice "$T/a6" --auto-answer --once
+as_user carol timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 6 >"$T/c6" 2>&1 &
+cpid=$!
+wait_for "$T/c6" '"answered"' 10
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b6" 2>&1
+rc=$?
+check "busy callee: dialer exits 4 (got $rc)" [ "$rc" -eq 4 ]
+check "dialer reports busy" grep -q '"reason":"busy"' "$T/b6"
+rc=$(stop_bg $cpid)
+check "the first call went on undisturbed (got $rc)" [ "$rc" -eq 0 ]
+stop_bg "$alice_PID" >/dev/null
+
+# 7. Offline and unknown names.
+as_user dave timeout 20 "$E2CALL" register dave --server "$SERVER" >"$T/d7" 2>&1
+check "register exits 0" grep -q "registered 'dave'" "$T/d7"
+as_user bob timeout 20 "$E2CALL" dial dave --batch --audio null >"$T/b7" 2>&1
+rc=$?
+check "offline callee: dialer exits 5 (got $rc)" [ "$rc" -eq 5 ]
+as_user bob timeout 20 "$E2CALL" dial nobody --batch --audio null >"$T/b8" 2>&1
+rc=$?
+check "unknown name: dialer exits 6 (got $rc)" [ "$rc" -eq 6 ]
+
+# 8. Glare: alice and bob call each other at the same moment.
+as_user alice timeout 20 "$E2CALL" dial bob --batch --audio null --timeout 2 --dial-delay 1500 >"$T/a9" 2>&1 &
+apid=$!
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 2 --dial-delay 1500 >"$T/b9" 2>&1 &
+bpid=$!
+ra=$(stop_bg $apid); rb=$(stop_bg $bpid)
+ca=$(json_field "$T/a9" security_code code); cb=$(json_field "$T/b9" security_code code)
+echo "# glare: alice rc=$ra bob rc=$rb; $(grep -h 'same time' "$T/a9" "$T/b9" | head -2 | tr '\n' ' ')"
+check "glare: one call, both exit 0" test "$ra" -eq 0 -a "$rb" -eq 0
+check "glare: both hold the same code" test -n "$ca" -a "$ca" = "$cb"
+
+check "the server is still alive" kill -0 "$SERVER_PID"
+finish
