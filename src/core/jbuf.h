@@ -16,11 +16,14 @@
  *
  * The playout delay adapts: it tracks the arrival jitter (an RFC 3550-style
  * estimate plus a decaying peak) and is kept near what that needs, between
- * jb->min_ms and jb->max_ms; it grows at once when packets arrive late and
- * comes back down slowly when the network calms, by dropping one frame at a
- * time (JBUF_FRAME skips a queued frame) or inserting one concealed frame.
+ * jb->min_ms and jb->max_ms.  It grows at once when packets arrive late,
+ * by one concealed frame per call (JBUF_LOST, counted in stats.inserted),
+ * and comes back down slowly when the network calms, by one frame per
+ * 200 ms at most (a queued frame is skipped, counted in stats.dropped).
  * Packets that arrive after their play time, duplicates and packets too far
- * ahead are counted and dropped.  Memory is one fixed array of
+ * ahead are counted and refused; a few in a row far off the stream's
+ * timeline start it again from there (the sender jumped).  A second without
+ * packets goes back to JBUF_EMPTY.  Memory is one fixed array of
  * JBUF_SLOTS packets; nothing allocates.
  */
 #ifndef E2_JBUF_H
@@ -65,20 +68,36 @@ struct jbuf {
 	uint32_t	min_ms;		/* lowest playout delay (default frame_ms) */
 	uint32_t	max_ms;		/* highest (default 400) */
 	/* private */
-	int		started;
+	int		state;		/* idle, buffering, playing */
 	uint32_t	next_seq;	/* index of the next frame to play */
-	int64_t		base_ms;	/* arrival time predicted for seq 0 */
+	uint32_t	anchor_seq;	/* frame whose earliest arrival is base_ms */
+	int64_t		base_ms;
 	double		jitter;		/* RFC 3550 estimate, ms */
 	double		peak;		/* decaying peak of lateness, ms */
+	uint32_t	peak_hold;	/* gets before the peak starts to decay */
 	uint32_t	target_ms;
+	int		have_last;
+	uint32_t	last_seq;	/* last arrival, for the jitter estimate */
 	uint64_t	last_arrival_ms;
+	int64_t		win_late;	/* lowest lateness in this window */
+	uint32_t	win_pkts;
+	int64_t		win_delay;	/* lowest playout delay in this window */
+	uint32_t	win_gets;
 	uint32_t	gets_since_packet;
+	uint32_t	queued;		/* slots holding a frame not yet played */
+	uint32_t	high_seq;	/* highest frame queued while buffering */
+	uint32_t	stray;		/* packets in a row far from the play point */
+	int		have_old;
+	uint32_t	old_seq;	/* play point before the last pause */
 	struct jbuf_stats stats;
 	struct jbuf_slot slots[JBUF_SLOTS];
 };
 
 void	jbuf_init(struct jbuf *jb, uint32_t frame_ms);
-/* Returns 0, or E2_ERR_REPLAY (late/duplicate), E2_ERR_TOOBIG, E2_ERR_FUTURE. */
+/*
+ * Returns 0, or E2_ERR_REPLAY (late/duplicate), E2_ERR_TOOBIG, E2_ERR_FUTURE,
+ * E2_ERR_INVAL (data NULL or len 0).
+ */
 int	jbuf_put(struct jbuf *jb, uint32_t seq, const uint8_t *data, size_t len,
 	    uint64_t now_ms);
 /* out must hold JBUF_MAX_PKT bytes. */
