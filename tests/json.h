@@ -27,10 +27,10 @@ enum json_type {
 
 struct json {
 	enum json_type	 type;
-	char		*key;	/* member name inside an object, else NULL */
+	char		*key;	/* member name in an object, or NULL */
 	size_t		 keylen;
-	char		*str;	/* string value, NUL-terminated (UTF-8) */
-	size_t		 len;	/* its length (it may hold \u0000) */
+	char		*str;	/* string value, UTF-8, NUL-terminated */
+	size_t		 len;	/* its length (\u0000 may be inside) */
 	double		 num;	/* number value */
 	struct json	*child;	/* first element or member */
 	struct json	*next;	/* next sibling */

@@ -38,9 +38,9 @@ enum token {
 /* A handshake pattern of section 7.4 and 7.5; messages alternate I, R, I. */
 struct pattern {
 	const char	*name;
-	int		 pre_resp_static;	/* "<- s" before "..." */
-	int		 init_static;		/* the initiator has an s */
-	int		 resp_static;		/* the responder has an s */
+	int		 pre_resp_static;	/* "<- s", then "..." */
+	int		 init_static;		/* initiator has an s */
+	int		 resp_static;		/* responder has an s */
 	int		 nmsg;
 	uint8_t		 tok[MAX_MSGS][MAX_TOKENS];
 };
@@ -744,41 +744,48 @@ msg_overhead(const struct noise_hs *hs, const struct hs_work *w)
 static int
 hs_dh_token(struct noise_hs *hs, struct hs_work *w, int tok)
 {
+	const uint8_t *le = w->has_e ? w->e : NULL;
+	const uint8_t *ls = hs->has_s ? hs->s : NULL;
+	const uint8_t *re = w->has_re ? w->re : NULL;
+	const uint8_t *rs = w->has_rs ? w->rs : NULL;
 	const uint8_t *priv, *pub;
 	uint8_t out[DHLEN];
 	int init = hs->role == NOISE_INITIATOR;
-	int r, have;
+	int r;
 
 	switch (tok) {
 	case TOK_EE:
-		priv = w->e, pub = w->re;
-		have = w->has_e && w->has_re;
+		priv = le, pub = re;
 		break;
-	case TOK_ES:
-		if (init)
-			priv = w->e, pub = w->rs, have = w->has_e && w->has_rs;
-		else
-			priv = hs->s, pub = w->re, have = hs->has_s && w->has_re;
+	case TOK_ES:	/* initiator's e, responder's s */
+		priv = init ? le : ls, pub = init ? rs : re;
 		break;
-	case TOK_SE:
-		if (init)
-			priv = hs->s, pub = w->re, have = hs->has_s && w->has_re;
-		else
-			priv = w->e, pub = w->rs, have = w->has_e && w->has_rs;
+	case TOK_SE:	/* initiator's s, responder's e */
+		priv = init ? ls : le, pub = init ? re : rs;
 		break;
 	case TOK_SS:
-		priv = hs->s, pub = w->rs;
-		have = hs->has_s && w->has_rs;
+		priv = ls, pub = rs;
 		break;
 	default:
 		return E2_ERR_STATE;
 	}
-	if (!have)
+	if (priv == NULL || pub == NULL)
 		return E2_ERR_KEY;
 	if ((r = dh(out, priv, pub)) == 0)
 		ss_mix_key(&w->ss, out, sizeof(out));
 	sodium_memzero(out, sizeof(out));
 	return r;
+}
+
+/* GENERATE_KEYPAIR() for "e". */
+static int
+gen_ephemeral(struct hs_work *w)
+{
+	randombytes_buf(w->e, DHLEN);
+	if (crypto_scalarmult_base(w->epub, w->e) != 0)
+		return E2_ERR_KEY;
+	w->has_e = 1;
+	return 0;
 }
 
 /* After a message: commit the work copy and move to the next action. */
@@ -835,14 +842,8 @@ noise_hs_write(struct noise_hs *hs, const uint8_t *payload,
 	for (t = hs->tok[w->msg]; *t != TOK_END; t++) {
 		switch (*t) {
 		case TOK_E:
-			if (!hs->fixed_e) {
-				randombytes_buf(w->e, DHLEN);
-				if (crypto_scalarmult_base(w->epub, w->e) != 0) {
-					r = E2_ERR_KEY;
-					goto fail;
-				}
-				w->has_e = 1;
-			}
+			if (!hs->fixed_e && (r = gen_ephemeral(w)) != 0)
+				goto fail;
 			if ((r = buf_put_bytes(&b, w->epub, DHLEN)) != 0)
 				goto fail;
 			ss_mix_hash(&w->ss, w->epub, DHLEN);

@@ -8,6 +8,8 @@
  * Objects are opaque and live in sodium_malloc()ed memory that is wiped and
  * freed by the *_free functions.  Any failure inside a handshake puts it in
  * the terminal HS_FAILED state: every later call returns E2_ERR_FAILED.
+ * (A call refused before it starts, for a bad argument (E2_ERR_INVAL) or
+ * out of order (E2_ERR_STATE), changes nothing.)
  * Nothing here touches sockets, clocks, files or stdio.
  */
 #ifndef E2_NOISE_H
@@ -57,7 +59,7 @@ enum noise_role {
 };
 
 enum noise_action {
-	NOISE_ACTION_NONE,	/* not started yet, or done after split */
+	NOISE_ACTION_NONE,	/* not started yet, or split done */
 	NOISE_ACTION_WRITE,	/* call noise_hs_write() */
 	NOISE_ACTION_READ,	/* call noise_hs_read() */
 	NOISE_ACTION_SPLIT,	/* handshake complete: call noise_hs_split() */
