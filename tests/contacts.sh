@@ -96,6 +96,12 @@ check "unverify of an unknown name exits 1" [ "$rc" -eq 1 ]
 run me verify ALICE
 check "names are case-sensitive" [ "$rc" -eq 1 ]
 
+run me unverify -- alice
+check "unverify -- NAME works" \
+    sh -c '[ "$0" -eq 0 ] && grep -q "alice: verified mark removed" "$1"' \
+    "$rc" "$T/out"
+run me verify alice
+cp "$f" "$T/v2"
 run me verify
 check "verify without NAME exits 2" [ "$rc" -eq 2 ]
 check "... with a usage line" grep -q "usage: e2call verify" "$T/err"

@@ -82,6 +82,10 @@ check "... with a usage line" grep -q "usage: e2call id" "$T/err"
 as_user alice "$E2CALL" id --frobnicate 2>"$T/err"; rc=$?
 check "id with an unknown option exits 2" [ "$rc" -eq 2 ]
 check "... naming it" grep -q "unknown option: --frobnicate" "$T/err"
+as_user alice "$E2CALL" id -- >"$T/out"; rc=$?
+check "id -- is id" cmp -s "$T/out" "$T/alice.out"
+as_user alice "$E2CALL" id -- x 2>"$T/err"; rc=$?
+check "id -- x exits 2" [ "$rc" -eq 2 ]
 as_user alice "$E2CALL" id --help >"$T/out"; rc=$?
 check "id --help exits 0 with usage" \
     sh -c '[ "$0" -eq 0 ] && grep -q "usage: e2call id" "$1"' "$rc" "$T/out"

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "store/contacts.h"
 #include "e2call.h"
 #include "err.h"
 #include "noise.h"
+#include "store/contacts.h"
 #include "store/paths.h"
 
 #define NAME_COL_MAX	32	/* longer names push their line out */
@@ -97,10 +97,13 @@ set_verified(int argc, char **argv, int verified)
 	char path[PATH_MAX], err[768], fp[FINGERPRINT_LEN + 1];
 	int rc = EXIT_ERROR;
 
+	if (argc > 1 && strcmp(argv[1], "--") == 0) {
+		argc--;
+		argv++;
+	} else if (argc > 1 && argv[1][0] == '-')
+		return usage_error(cmd, "unknown option: %s", argv[1]);
 	if (argc < 2)
 		return usage_error(cmd, "missing NAME");
-	if (argv[1][0] == '-')
-		return usage_error(cmd, "unknown option: %s", argv[1]);
 	if (argc > 2)
 		return usage_error(cmd, "unexpected argument: %s", argv[2]);
 	name = argv[1];

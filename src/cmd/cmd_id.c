@@ -8,8 +8,8 @@
 
 #include "e2call.h"
 #include "err.h"
-#include "store/keyfile.h"
 #include "noise.h"
+#include "store/keyfile.h"
 #include "store/paths.h"
 
 int
@@ -20,14 +20,16 @@ cmd_id(int argc, char **argv)
 	char fp[FINGERPRINT_LEN + 1];
 	int created = 0, rc;
 
-	if (argc > 1) {
-		if (argv[1][0] == '-' && strcmp(argv[1], "--") != 0)
+	/* No arguments (a lone "--" is fine). */
+	if (argc > 1 && strcmp(argv[1], "--") == 0) {
+		if (argc > 2)
+			return usage_error("id", "unexpected argument: %s",
+			    argv[2]);
+	} else if (argc > 1) {
+		if (argv[1][0] == '-')
 			return usage_error("id", "unknown option: %s",
 			    argv[1]);
-		if (strcmp(argv[1], "--") != 0 || argc > 2)
-			return usage_error("id", "unexpected argument: %s",
-			    argv[argc > 2 && strcmp(argv[1], "--") == 0 ?
-			    2 : 1]);
+		return usage_error("id", "unexpected argument: %s", argv[1]);
 	}
 	if (paths_config_file("identity", path, sizeof(path), err,
 	    sizeof(err)) != 0) {
