@@ -3,11 +3,14 @@
  *
  *	config dir: $E2CALL_HOME if set, else $XDG_CONFIG_HOME/e2call, else
  *	            ~/.config/e2call   (identity, config, contacts,
- *	            known_servers, server_key)
+ *	            known_servers)
  *	data dir:   $XDG_DATA_HOME/e2call, else ~/.local/share/e2call
- *	            (the server's registration database)
+ *	            (server_key, the server's registration database)
  *
- * Both are created (mode 0700, parents as needed) on first use.
+ * Both are created (mode 0700, parents as needed) on first use.  Empty
+ * variables count as unset; a relative XDG_* path is ignored (XDG Base
+ * Directory rules), a relative E2CALL_HOME is an error.  Without HOME the
+ * password database gives the home directory.
  */
 #ifndef E2_PATHS_H
 #define E2_PATHS_H
