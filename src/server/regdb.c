@@ -1,0 +1,261 @@
+/* regdb.c - the registration database; see regdb.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "err.h"
+#include "regdb.h"
+
+#define REGDB_BUSY_MS	5000
+
+struct regdb {
+	sqlite3		*rd;		/* lookups (loop thread) */
+	sqlite3		*wr;		/* writes (worker thread) */
+	sqlite3_stmt	*q_lookup;	/* on rd */
+	sqlite3_stmt	*q_count;	/* on rd */
+	sqlite3_stmt	*q_insert;	/* on wr */
+	sqlite3_stmt	*q_owner;	/* on wr */
+	char		 errmsg[256];
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS registrations ("
+    " name TEXT PRIMARY KEY,"
+    " pubkey BLOB NOT NULL,"
+    " created INTEGER)";
+
+static int
+db_conn(const char *path, sqlite3 **dbp, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close(db);
+		return E2_ERR_IO;
+	}
+	sqlite3_busy_timeout(db, REGDB_BUSY_MS);
+	/* synchronous is per connection: both say FULL. */
+	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL;", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		sqlite3_close(db);
+		return E2_ERR_IO;
+	}
+	*dbp = db;
+	return 0;
+}
+
+static int
+prepare(sqlite3 *db, const char *sql, sqlite3_stmt **stp, const char *path,
+    char *err, size_t errlen)
+{
+	if (sqlite3_prepare_v2(db, sql, -1, stp, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		return E2_ERR_CORRUPT;
+	}
+	return 0;
+}
+
+int
+regdb_open(const char *path, struct regdb **dbp, char *err, size_t errlen)
+{
+	struct regdb *db;
+	char *jm = NULL;
+	int fd, rc;
+
+	if ((db = calloc(1, sizeof(*db))) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return E2_ERR_NOMEM;
+	}
+	/* Create the file ourselves so it is 0600 (SQLite copies the mode
+	 * of the database to its -wal and -shm files). */
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		free(db);
+		return E2_ERR_IO;
+	}
+	close(fd);
+	if ((rc = db_conn(path, &db->wr, err, errlen)) != 0)
+		goto fail;
+	if (sqlite3_exec(db->wr, schema, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db->wr));
+		rc = E2_ERR_CORRUPT;
+		goto fail;
+	}
+	if ((rc = db_conn(path, &db->rd, err, errlen)) != 0)
+		goto fail;
+	/* journal_mode=WAL can quietly fail (e.g. on some filesystems). */
+	{
+		sqlite3_stmt *st;
+
+		if (sqlite3_prepare_v2(db->rd, "PRAGMA journal_mode", -1, &st,
+		    NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_text(st, 0) != NULL)
+			jm = strdup((const char *)sqlite3_column_text(st, 0));
+		sqlite3_finalize(st);
+		if (jm == NULL || strcmp(jm, "wal") != 0) {
+			snprintf(err, errlen, "%s: cannot use WAL mode "
+			    "(journal_mode is %s)", path,
+			    jm != NULL ? jm : "unknown");
+			free(jm);
+			rc = E2_ERR_IO;
+			goto fail;
+		}
+		free(jm);
+	}
+	if ((rc = prepare(db->rd, "SELECT pubkey FROM registrations "
+	    "WHERE name = ?1", &db->q_lookup, path, err, errlen)) != 0 ||
+	    (rc = prepare(db->rd, "SELECT count(*) FROM registrations",
+	    &db->q_count, path, err, errlen)) != 0 ||
+	    (rc = prepare(db->wr, "INSERT OR IGNORE INTO registrations "
+	    "(name, pubkey, created) VALUES (?1, ?2, ?3)", &db->q_insert,
+	    path, err, errlen)) != 0 ||
+	    (rc = prepare(db->wr, "SELECT pubkey FROM registrations "
+	    "WHERE name = ?1", &db->q_owner, path, err, errlen)) != 0)
+		goto fail;
+	*dbp = db;
+	return 0;
+fail:
+	regdb_close(db);
+	return rc;
+}
+
+void
+regdb_close(struct regdb *db)
+{
+	if (db == NULL)
+		return;
+	sqlite3_finalize(db->q_lookup);
+	sqlite3_finalize(db->q_count);
+	sqlite3_finalize(db->q_insert);
+	sqlite3_finalize(db->q_owner);
+	sqlite3_close(db->rd);
+	sqlite3_close(db->wr);
+	free(db);
+}
+
+/* Runs a prepared "SELECT pubkey ... WHERE name = ?1" on st. */
+static int
+owner(sqlite3_stmt *st, const char *name, uint8_t pub[32])
+{
+	int rc;
+
+	sqlite3_reset(st);
+	if (sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC) != SQLITE_OK)
+		return E2_ERR_IO;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		rc = 0;
+	} else if (rc == SQLITE_ROW &&
+	    sqlite3_column_bytes(st, 0) == 32 &&
+	    sqlite3_column_blob(st, 0) != NULL) {
+		memcpy(pub, sqlite3_column_blob(st, 0), 32);
+		rc = 1;
+	} else if (rc == SQLITE_ROW) {
+		rc = E2_ERR_CORRUPT;
+	} else {
+		rc = E2_ERR_IO;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return rc;
+}
+
+int
+regdb_lookup(struct regdb *db, const char *name, uint8_t pub[32])
+{
+	int rc = owner(db->q_lookup, name, pub);
+
+	/* A row whose key is not 32 bytes is nobody's: keep the name. */
+	if (rc == E2_ERR_CORRUPT) {
+		memset(pub, 0, 32);
+		return 1;
+	}
+	return rc;
+}
+
+long long
+regdb_count(struct regdb *db)
+{
+	long long n = E2_ERR_IO;
+
+	sqlite3_reset(db->q_count);
+	if (sqlite3_step(db->q_count) == SQLITE_ROW)
+		n = sqlite3_column_int64(db->q_count, 0);
+	sqlite3_reset(db->q_count);
+	return n;
+}
+
+static void
+set_err(struct regdb *db)
+{
+	snprintf(db->errmsg, sizeof(db->errmsg), "%s",
+	    sqlite3_errmsg(db->wr));
+}
+
+int
+regdb_store(struct regdb *db, struct regdb_item *items, size_t n)
+{
+	uint8_t pub[32];
+	size_t i;
+	int rc;
+
+	if (sqlite3_exec(db->wr, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		set_err(db);
+		goto fail;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_stmt *st = db->q_insert;
+
+		sqlite3_reset(st);
+		if (sqlite3_bind_text(st, 1, items[i].name, -1,
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_blob(st, 2, items[i].pub, 32,
+		    SQLITE_STATIC) != SQLITE_OK ||
+		    sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL)) !=
+		    SQLITE_OK || sqlite3_step(st) != SQLITE_DONE) {
+			set_err(db);
+			sqlite3_reset(st);
+			goto rollback;
+		}
+		sqlite3_reset(st);
+		sqlite3_clear_bindings(st);
+		/* INSERT OR IGNORE kept an existing row: whose is it? */
+		rc = owner(db->q_owner, items[i].name, pub);
+		if (rc != 1) {
+			set_err(db);
+			goto rollback;
+		}
+		items[i].result = memcmp(pub, items[i].pub, 32) == 0 ? 0 :
+		    E2_ERR_EXISTS;
+	}
+	if (sqlite3_exec(db->wr, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		set_err(db);
+		goto rollback;
+	}
+	return 0;
+rollback:
+	sqlite3_exec(db->wr, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	for (i = 0; i < n; i++)
+		items[i].result = E2_ERR_IO;
+	return E2_ERR_IO;
+}
+
+const char *
+regdb_errmsg(struct regdb *db)
+{
+	return db->errmsg;
+}

@@ -1,0 +1,53 @@
+/*
+ * serve.h - the signaling server: registrations, presence and call
+ * routing over Noise_XX channels (nconn.h).  The server relays end-to-end
+ * handshake messages without reading them and never sees media.
+ *
+ * Every limit the server enforces is here (docs/PROTOCOL.md section 5a).
+ */
+#ifndef E2_SERVE_H
+#define E2_SERVE_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "keyfile.h"
+#include "regdb.h"
+
+#define SERVE_DEFAULT_LISTEN	"127.0.0.1:7350"
+#define SERVE_MAX_CONNS		20000	/* connections in total */
+#define SERVE_MAX_PER_ADDR	64	/* per IPv4 address / IPv6 /64 */
+#define SERVE_HS_RATE		20	/* new connections per second and */
+#define SERVE_HS_BURST		64	/*   address: token bucket */
+#define SERVE_HANDSHAKE_MS	10000	/* to finish the Noise handshake */
+#define SERVE_IDLE_MS		90000	/* without input (clients ping 20 s) */
+#define SERVE_RING_MS		120000	/* DIAL to ACCEPT, else no_answer */
+#define SERVE_MAX_CALLS		4	/* calls a connection takes part in */
+#define SERVE_REG_BATCH		1024	/* registrations per commit */
+#define SERVE_SWEEP_MS		1000	/* call expiry and table cleanup */
+#define SERVE_BACKLOG		4096	/* listen(2) backlog */
+/* Largest frame: SIG_MSG_MAX plaintext + the 16-byte tag (+2 header). */
+
+struct serve_opts {
+	struct sockaddr_storage	 listen;
+	const struct keypair	*key;		/* server static key */
+	struct regdb		*db;
+	unsigned		 max_conns;
+	unsigned		 max_per_addr;
+	unsigned		 hs_rate;	/* 0: no rate limit */
+	unsigned		 hs_burst;
+	uint32_t		 handshake_ms;
+	uint32_t		 idle_ms;
+	uint32_t		 ring_ms;
+};
+
+/* Fills o with the defaults above (listen, key and db left zero). */
+void	serve_opts_default(struct serve_opts *o);
+/*
+ * Listens and serves until SIGINT or SIGTERM.  Logs "listening on
+ * HOST:PORT" once the socket is bound.  Returns 0 after a clean stop, or
+ * E2_ERR_IO when it cannot listen (logged).
+ */
+int	serve_run(const struct serve_opts *o);
+
+#endif
