@@ -11,10 +11,10 @@
 
 struct codec_cfg {
 	unsigned	frame_ms;	/* 10 or 20 */
-	unsigned	bitrate;	/* bits per second, default 24000 */
+	unsigned	bitrate;	/* bits per second, default (0) 24000 */
 	int		vbr;		/* 0 = CBR: every packet the same size */
 	int		dtx;
-	int		complexity;	/* 0..10, default 9 */
+	int		complexity;	/* 1..10, default (0) 9 */
 };
 
 struct codec;
@@ -30,7 +30,9 @@ int	codec_encode(struct codec *c, const int16_t *pcm, uint8_t *out,
 /*
  * Decodes one frame into pcm (codec_frame_samples() samples).  pkt NULL
  * conceals a lost frame; fec = 1 decodes the FEC data of pkt (the next
- * packet) in place of the lost one.
+ * packet) in place of the lost one.  Returns codec_frame_samples(), or a
+ * negative E2_ERR_* (E2_ERR_MALFORMED: pkt does not parse, or holds other
+ * than one frame period of audio).
  */
 int	codec_decode(struct codec *c, const uint8_t *pkt, size_t len, int fec,
 	    int16_t *pcm);
