@@ -19,11 +19,11 @@ listen_bg() {
 	exec 7>"$T/$u.in"	# keep the FIFO open for writing
 	wait_for "$out" '"registered"' 10
 }
-stop_bg() {	# stop_bg PID: wait for it, with a timeout; echo its status
+stop_bg() {	# stop_bg PID: wait for it (10 s at most); its status in RC
 	n=100
 	while kill -0 "$1" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
 	kill "$1" 2>/dev/null
-	wait "$1" 2>/dev/null; echo $?
+	wait "$1" 2>/dev/null; RC=$?
 }
 
 # 1. An answered call: same code on both sides, both end cleanly.
@@ -38,7 +38,7 @@ check "the codes are equal" test -n "$ca" -a "$ca" = "$cb"
 check "callee saw the caller's name and a new key" grep -q '"event":"incoming","peer":"bob","key":"new"' "$T/a1"
 check "both answered with e2ee" sh -c "grep -q '\"answered\".*\"e2ee\":true' '$T/a1' && grep -q '\"answered\".*\"e2ee\":true' '$T/b1'"
 check "media path found" grep -q '"event":"media"' "$T/b1"
-rc=$(stop_bg "$alice_PID")
+stop_bg "$alice_PID"; rc=$RC
 check "listener --once exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "callee saw the hangup by the peer" grep -q '"ended","reason":"hangup","by":"peer"' "$T/a1"
 check "bob's contacts now hold alice" grep -q '^alice ' "$T/bob/config/e2call/contacts"
@@ -48,17 +48,17 @@ listen_bg alice "$T/a2" --auto-answer --once
 as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 1 >"$T/b2" 2>&1
 check "second call: callee sees a known key" grep -q '"incoming","peer":"bob","key":"known"' "$T/a2"
 check "second call: caller sees a known key" grep -q '"ringing","peer":"alice","key":"known"' "$T/b2"
-stop_bg "$alice_PID" >/dev/null
+stop_bg "$alice_PID"
 
 # 3. Reject.
 listen_bg alice "$T/a3" --once
 as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b3" 2>&1 &
 bpid=$!
 wait_for "$T/a3" '"incoming"' 10 && echo reject >&7
-rc=$(stop_bg $bpid)
+stop_bg $bpid; rc=$RC
 check "rejected call: dialer exits 3 (got $rc)" [ "$rc" -eq 3 ]
 check "dialer reports rejected" grep -q '"ended","reason":"rejected","by":"peer"' "$T/b3"
-stop_bg "$alice_PID" >/dev/null
+stop_bg "$alice_PID"
 
 # 4. Cancel: the caller hangs up while it rings.
 listen_bg alice "$T/a4" --once
@@ -67,12 +67,12 @@ as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null <"$T/bob.in" >"
 bpid=$!
 exec 8>"$T/bob.in"
 wait_for "$T/b4" '"ringing"' 10 && echo hangup >&8
-rc=$(stop_bg $bpid)
+stop_bg $bpid; rc=$RC
 exec 8>&-
 check "cancelled call: dialer exits 0 (got $rc)" [ "$rc" -eq 0 ]
 wait_for "$T/a4" '"ended","reason":"cancelled","by":"peer"' 5
 check "callee reports cancelled" grep -q '"ended","reason":"cancelled","by":"peer"' "$T/a4"
-stop_bg "$alice_PID" >/dev/null
+stop_bg "$alice_PID"
 
 # 5. No answer.
 listen_bg alice "$T/a5" --once
@@ -81,7 +81,7 @@ rc=$?
 check "unanswered call: dialer exits 7 (got $rc)" [ "$rc" -eq 7 ]
 wait_for "$T/a5" '"ended","reason":"no_answer"' 5
 check "callee reports no_answer" grep -q '"ended","reason":"no_answer"' "$T/a5"
-stop_bg "$alice_PID" >/dev/null
+stop_bg "$alice_PID"
 
 # 6. Busy: alice is in a call with carol when bob calls.
 listen_bg alice "$T/a6" --auto-answer --once
@@ -92,9 +92,9 @@ as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b6" 2>&1
 rc=$?
 check "busy callee: dialer exits 4 (got $rc)" [ "$rc" -eq 4 ]
 check "dialer reports busy" grep -q '"reason":"busy"' "$T/b6"
-rc=$(stop_bg $cpid)
+stop_bg $cpid; rc=$RC
 check "the first call went on undisturbed (got $rc)" [ "$rc" -eq 0 ]
-stop_bg "$alice_PID" >/dev/null
+stop_bg "$alice_PID"
 
 # 7. Offline and unknown names.
 as_user dave timeout 20 "$E2CALL" register dave --server "$SERVER" >"$T/d7" 2>&1
@@ -111,7 +111,7 @@ as_user alice timeout 20 "$E2CALL" dial bob --batch --audio null --timeout 2 --d
 apid=$!
 as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 2 --dial-delay 1500 >"$T/b9" 2>&1 &
 bpid=$!
-ra=$(stop_bg $apid); rb=$(stop_bg $bpid)
+stop_bg $apid; ra=$RC; stop_bg $bpid; rb=$RC
 ca=$(json_field "$T/a9" security_code code); cb=$(json_field "$T/b9" security_code code)
 echo "# glare: alice rc=$ra bob rc=$rb; $(grep -h 'same time' "$T/a9" "$T/b9" | head -2 | tr '\n' ' ')"
 check "glare: one call, both exit 0" test "$ra" -eq 0 -a "$rb" -eq 0

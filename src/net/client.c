@@ -325,6 +325,7 @@ start_media(struct client *cl)
 	cl->model.e2ee = 1;
 	cl->model.state = CL_CONNECTING_MEDIA;
 	cl->model.call_start_ms = now_ms(cl);
+	cl->last_stats_ev_ms = cl->model.call_start_ms;
 	cl->model.stats = (struct cl_stats){ 0 };
 	cl->eof_at_ms = 0;
 	pin_peer(cl);

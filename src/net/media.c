@@ -51,6 +51,8 @@ struct media {
 	int		 quiet, dead, eof_sent;
 	uint32_t	 hi_seq;
 	int		 have_hi;
+	uint32_t	 hi_ctr[2];	/* newest counter per class */
+	int		 have_ctr[2];
 	uint32_t	 iv_hi_start;
 	uint64_t	 iv_received;
 	uint64_t	 tx_bytes, rx_bytes, tx_bytes_prev, rx_bytes_prev;
@@ -286,7 +288,7 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 	enum mpkt_type type;
 	uint32_t ctr;
 	size_t len;
-	int r;
+	int r, cls, newest, check = 0;
 
 	if (nread <= 0 || from == NULL || m->freeing || !m->started)
 		return;
@@ -304,14 +306,34 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 		m->st.bad++;
 		return;
 	}
-	/* Authenticated and new: it may move the path (roaming). */
-	set_path(m, from);
 	m->rx_bytes += (size_t)nread;
 	m->last_rx_ms = now_ms(m);
 	if (m->quiet) {
 		m->quiet = 0;
 		emit(m, MEDIA_EV_RESUMED, NULL);
 	}
+	cls = type == MPKT_AUDIO ? 0 : 1;
+	newest = !m->have_ctr[cls] || (int32_t)(ctr - m->hi_ctr[cls]) > 0;
+	if (newest) {
+		m->hi_ctr[cls] = ctr;
+		m->have_ctr[cls] = 1;
+	}
+	if (type == MPKT_CONTROL) {
+		if (mpkt_ctrl_decode(&c, m->plain, len) != 0) {
+			m->st.bad++;
+			return;
+		}
+		check = c.type == MPKT_CTRL_CHECK ||
+		    c.type == MPKT_CTRL_CHECK_REPLY;
+	}
+	/*
+	 * Path: the first authenticated packet picks it; later, the newest
+	 * authenticated packet of a call in progress moves it (roaming).
+	 * Checks never move a path once there is one: replies to checks
+	 * sent to every candidate would make it flap.
+	 */
+	if (!m->have_path || (newest && !check))
+		set_path(m, from);
 	if (type == MPKT_AUDIO) {
 		m->st.rx_packets++;
 		m->iv_received++;
@@ -322,10 +344,6 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 			m->have_hi = 1;
 		}
 		(void)jbuf_put(&m->jb, ctr, m->plain, len, m->last_rx_ms);
-		return;
-	}
-	if (mpkt_ctrl_decode(&c, m->plain, len) != 0) {
-		m->st.bad++;
 		return;
 	}
 	on_ctrl(m, &c, from);
@@ -543,7 +561,6 @@ media_start(struct media *m, const uint8_t send_key[32],
 		m->echo_len = (size_t)d * AUDIO_RATE / 1000 + m->frame_samples;
 		if ((m->echo = calloc(m->echo_len, sizeof(int16_t))) == NULL)
 			return E2_ERR_NOMEM;
-		m->echo_w = m->echo_len - m->frame_samples;
 		m->echo_w = (size_t)d * AUDIO_RATE / 1000;
 		m->echo_r = 0;
 	}

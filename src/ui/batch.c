@@ -291,6 +291,8 @@ batch_new(struct batch **bp, uv_loop_t *loop)
 	if (b->in != NULL) {
 		b->in->data = b;
 		uv_read_start(b->in, alloc_cb, read_cb);
+		/* Commands are welcome, but they do not keep the loop alive. */
+		uv_unref((uv_handle_t *)b->in);
 	}
 	*bp = b;
 	return 0;
