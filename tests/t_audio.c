@@ -42,6 +42,8 @@ struct rec {
 	size_t		 close_after;	/* close this many frames after eof */
 	size_t		 close_at;	/* or at this capture frame */
 	size_t		 stop_at;	/* stop at this capture frame */
+	size_t		 stall_at[2];	/* block the loop at these frames */
+	unsigned	 stall_ms[2];
 	struct audio_stats st;		/* at the close from the callback */
 	int		 closed;
 	int		 cb_after_close;
@@ -130,6 +132,7 @@ on_capture(void *arg, const int16_t *pcm, size_t n)
 {
 	struct rec *r = arg;
 	struct audio_stats st;
+	size_t i;
 
 	if (r->closed)
 		r->cb_after_close++;
@@ -142,6 +145,9 @@ on_capture(void *arg, const int16_t *pcm, size_t n)
 		r->t_eof = uv_hrtime();
 		r->eof_frame = r->ncapcb;
 	}
+	for (i = 0; i < 2; i++)
+		if (r->stall_at[i] != 0 && r->ncapcb == r->stall_at[i])
+			usleep(r->stall_ms[i] * 1000);
 	if (r->stop_at != 0 && r->ncapcb == r->stop_at) {
 		assert_int_equal(audio_stop(r->a), 0);
 		uv_stop(r->loop);
@@ -511,6 +517,39 @@ test_null_pacing(void **state)
 }
 
 static void
+test_stalled_loop(void **state)
+{
+	uv_loop_t loop;
+	struct rec *r = rec_new(&loop);
+	struct audio_cfg cfg;
+	char err[256];
+	double secs, expect;
+
+	(void)state;
+	/*
+	 * A short stall is caught up (the frames keep time); of a stall
+	 * longer than a second only the last second is, and one xrun is
+	 * counted.
+	 */
+	base_cfg(&cfg, "null", 20, r);
+	r->stall_at[0] = 5;
+	r->stall_ms[0] = 200;
+	r->stall_at[1] = 30;
+	r->stall_ms[1] = 1300;
+	assert_int_equal(audio_open(&r->a, &loop, &cfg, err, sizeof(err)), 0);
+	secs = run_for(r, 2500);
+	expect = secs * 50 - 15;
+	print_message("stalls: %.3f s, %llu frames, %llu xruns\n", secs,
+	    (unsigned long long)r->st.captured,
+	    (unsigned long long)r->st.xruns);
+	assert_int_equal(r->st.xruns, 1);
+	assert_true((double)r->st.captured >= expect - 4 &&
+	    (double)r->st.captured <= expect + 2);
+	assert_int_equal(r->st.played, r->st.captured);
+	free(r);
+}
+
+static void
 test_stop_start(void **state)
 {
 	uv_loop_t loop;
@@ -742,6 +781,7 @@ main(void)
 		cmocka_unit_test(test_file_wrong_rate),
 		cmocka_unit_test(test_file_errors),
 		cmocka_unit_test(test_null_pacing),
+		cmocka_unit_test(test_stalled_loop),
 		cmocka_unit_test(test_stop_start),
 		cmocka_unit_test(test_close_unstarted),
 		cmocka_unit_test(test_bad_config),

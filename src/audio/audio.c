@@ -48,17 +48,12 @@ backend_find(const char *name)
 	return NULL;
 }
 
-/* Copies *s (if set) into our own memory; 0 or E2_ERR_NOMEM. */
+/* *dst = a copy of src (NULL stays NULL); 0 or E2_ERR_NOMEM. */
 static int
-dup_str(const char **s)
+dup_str(const char **dst, const char *src)
 {
-	char *d;
-
-	if (*s == NULL)
-		return 0;
-	if ((d = strdup(*s)) == NULL)
+	if (src != NULL && (*dst = strdup(src)) == NULL)
 		return E2_ERR_NOMEM;
-	*s = d;
 	return 0;
 }
 
@@ -89,29 +84,19 @@ audio_open(struct audio **ap, uv_loop_t *loop, const struct audio_cfg *cfg,
 	a->loop = loop;
 	a->cfg = *cfg;
 	a->cfg.backend = be->name;
+	/* Our own copies of the strings, freed by audio_free(). */
 	a->cfg.capture_dev = NULL;
 	a->cfg.playback_dev = NULL;
 	a->cfg.play_file = NULL;
 	a->cfg.record_file = NULL;
-	a->frame = (size_t)AUDIO_RATE / 1000 * cfg->frame_ms;
-	/* Set each string only after it was copied: audio_free frees them. */
-	r = 0;
-#define COPY(field)						\
-	do {							\
-		a->cfg.field = cfg->field;			\
-		if (r == 0 && (r = dup_str(&a->cfg.field)) < 0)	\
-			a->cfg.field = NULL;			\
-	} while (0)
-	COPY(capture_dev);
-	COPY(playback_dev);
-	COPY(play_file);
-	COPY(record_file);
-#undef COPY
-	if (r < 0) {
-		audio_error(err, errlen, r, "out of memory");
+	if ((r = dup_str(&a->cfg.capture_dev, cfg->capture_dev)) < 0 ||
+	    (r = dup_str(&a->cfg.playback_dev, cfg->playback_dev)) < 0 ||
+	    (r = dup_str(&a->cfg.play_file, cfg->play_file)) < 0 ||
+	    (r = dup_str(&a->cfg.record_file, cfg->record_file)) < 0) {
 		audio_free(a);
-		return r;
+		return audio_error(err, errlen, r, "out of memory");
 	}
+	a->frame = (size_t)AUDIO_RATE / 1000 * cfg->frame_ms;
 	if ((r = be->open(a, err, errlen)) < 0) {
 		audio_close(a);
 		return r;
