@@ -249,8 +249,14 @@ say bad2 raw 11010008000000000000000102000161030001aa
 check "a server-only message (INCOMING) from a client is refused" \
     expect bad2 "^error protocol incoming is not a client message"
 check "and its sender is disconnected" gone bad2
+client bad3
+say bad3 big 4097
+check "a frame over the limit after the handshake closes the connection" \
+    expect bad3 "^closed "
 say bo ping
 check "the other clients are unaffected" expect bo "^pong$" 5
+check "the oversized transport frame is logged" \
+    grep -q "frame of 4113 bytes (limit 4112)" "$SLOG"
 check "bad input is logged with a reason" \
     grep -q "frame of 18245 bytes (limit 4112)" "$SLOG"
 check "failed handshakes are logged" grep -q "handshake failed" "$SLOG"
@@ -267,11 +273,30 @@ check "--max-per-addr 3: three of five connections from one address" \
     grep -q "^clients 5 opened 3 registered 3 failed 2" "$T/lim.out"
 kill "$L2"
 
+# ---- an IPv6 literal ----
+if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
+    2>/dev/null; then
+	P3=$(free_port)
+	"$E2CALL" serve --listen "[::1]:$P3" --db "$D/v6.db" 2>"$D/v6.log" &
+	V6=$!
+	PIDS="$PIDS $V6"
+	check "--listen [::1]:PORT listens on IPv6 loopback" \
+	    wait_for "$D/v6.log" "listening on \[::1\]:$P3"
+	"$SIGCLIENT" --clients 2 --prefix six "[::1]:$P3" >"$T/v6.out" 2>&1
+	check "clients register over IPv6" \
+	    grep -q "^clients 2 opened 2 registered 2 failed 0" "$T/v6.out"
+	kill "$V6"
+else
+	echo "# no IPv6 loopback: IPv6 checks skipped"
+fi
+
 # ---- the end ----
 check "the server is still alive" alive
 kill -TERM "$SPID"
 wait "$SPID"; rc=$?
 check "SIGTERM stops the server with status 0" [ "$rc" -eq 0 ]
 check "nothing unexpected on the server's stderr" \
-    sh -c '! grep -E "error:|AddressSanitizer|runtime error" "$1"' sh "$SLOG"
+    sh -c '! grep -E "error:|Sanitizer|runtime error" "$1"' sh "$SLOG"
+check "nothing unexpected on the clients' stderr" \
+    sh -c '! cat "$1"/*.err | grep -E "Sanitizer|runtime error"' sh "$T"
 finish

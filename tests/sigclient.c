@@ -20,7 +20,7 @@
  *
  * Commands:  register NAME | dial CALL NAME [HEX] | ringing CALL [HEX] |
  *	      handshake CALL [HEX] | accept CALL | reject CALL REASON |
- *	      hangup CALL REASON | ping | raw HEX | close
+ *	      hangup CALL REASON | ping | raw HEX | big N | close
  * Events:    server FINGERPRINT | welcome V | registered NAME |
  *	      error REASON [call=ID] [name=NAME] TEXT | incoming CALL NAME HEX |
  *	      ringing CALL HEX | handshake CALL HEX | accept CALL |
@@ -309,6 +309,16 @@ run_command(char *line)
 			goto bad;
 		if ((r = nconn_send(conn, raw, len)) != 0)
 			out("senderror %s", e2_strerror(r));
+	} else if (strcmp(argv[0], "big") == 0) {
+		/* A message of N zero bytes, up to the frame maximum. */
+		static uint8_t zero[FRAME_MAXLEN];
+
+		NEED(2);
+		len = strtoul(argv[1], NULL, 10);
+		if (len > FRAME_MAXLEN - NOISE_TAGLEN)
+			goto bad;
+		if ((r = nconn_send(conn, zero, len)) != 0)
+			out("senderror %s", e2_strerror(r));
 	} else if (strcmp(argv[0], "close") == 0) {
 		nconn_close(conn, "closed by command");
 	} else
@@ -508,6 +518,30 @@ static long		 m_pid = -1;
 static unsigned		 m_hold;
 static uv_timer_t	 m_timer;
 static long		 rss_before = -1;
+static double		 cpu0, cpu1, cpu2;
+
+/* utime + stime of a process in seconds, -1 if unknown */
+static double
+cpu_s(long pid)
+{
+	char path[64], buf[1024], *p;
+	unsigned long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* fields after the command name in parentheses: state is 3rd */
+	if ((p = strrchr(buf, ')')) == NULL ||
+	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
+	    &ut, &st) != 2)
+		return -1;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
 
 static long
 rss_kb(long pid)
@@ -541,6 +575,12 @@ m_report(void)
 	    ths > 0 ? m_opened / ths : 0);
 	out("registrations %u in %.2f s = %.0f/s", m_registered, trg,
 	    trg > 0 ? m_registered / trg : 0);
+	if (m_pid > 0 && cpu0 >= 0 && cpu1 >= 0 && cpu2 >= 0) {
+		out("server cpu handshakes %.2f s = %.0f handshakes per "
+		    "cpu-second", cpu1 - cpu0, cpu1 > cpu0 ?
+		    m_opened / (cpu1 - cpu0) : 0);
+		out("server cpu registrations %.2f s", cpu2 - cpu1);
+	}
 	if (m_pid > 0 && after > 0 && rss_before > 0)
 		out("server rss %ld kB -> %ld kB = %.0f bytes per connection",
 		    rss_before, after, m_registered > 0 ?
@@ -633,7 +673,10 @@ m_pump(void)
 		}
 	}
 	if (m_phase == 1 && m_started == m_n && m_active == 0) {
+		uv_update_time(loop);
 		m_topen = uv_now(loop);
+		if (m_pid > 0)
+			cpu1 = cpu_s(m_pid);
 		m_phase = 2;
 	}
 	while (m_phase == 2 && m_regidx < m_n && m_active < m_par) {
@@ -648,7 +691,10 @@ m_pump(void)
 			m_set(m, M_FAILED);
 	}
 	if (m_phase == 2 && m_regidx == m_n && m_active == 0) {
+		uv_update_time(loop);
 		m_treg = uv_now(loop);
+		if (m_pid > 0)
+			cpu2 = cpu_s(m_pid);
 		m_phase = 3;
 		m_report();
 		uv_timer_start(&m_timer, m_timer_cb, m_hold * 1000u, 0);
@@ -667,8 +713,10 @@ run_many(unsigned n)
 	if ((mc = calloc(n, sizeof(*mc))) == NULL)
 		die("out of memory");
 	m_n = n;
-	if (m_pid > 0)
+	if (m_pid > 0) {
 		rss_before = rss_kb(m_pid);
+		cpu0 = cpu_s(m_pid);
+	}
 	uv_timer_init(loop, &m_timer);
 	uv_update_time(loop);
 	m_t0 = uv_now(loop);
