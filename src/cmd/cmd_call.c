@@ -27,7 +27,7 @@ enum opt_id {
 	O_BATCH = 256, O_AUTO_ANSWER, O_ACCEPT_CHANGED, O_DIRECT, O_LISTEN,
 	O_SERVER, O_NAME, O_TIMEOUT, O_RING_TIMEOUT, O_AUDIO, O_CAPTURE,
 	O_PLAYBACK, O_PLAY, O_RECORD, O_FRAME_MS, O_BITRATE, O_VBR, O_DTX,
-	O_ASCII, O_ONCE, O_HANGUP_EOF, O_VERBOSE, O_DIAL_DELAY,
+	O_ASCII, O_ONCE, O_HANGUP_EOF, O_VERBOSE, O_DIAL_DELAY, O_DUMP_OPUS,
 };
 
 static const struct option call_options[] = {
@@ -54,6 +54,7 @@ static const struct option call_options[] = {
 	{ "hangup-on-eof", no_argument, NULL, O_HANGUP_EOF },
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "dial-delay", required_argument, NULL, O_DIAL_DELAY },
+	{ "dump-opus", required_argument, NULL, O_DUMP_OPUS },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -80,7 +81,9 @@ const char call_options_help[] =
     "  --dtx                 send nothing during silence (leaks pauses)\n"
     "  --ascii               draw [E2EE] instead of the lock glyph\n"
     "  --verbose             debug messages on stderr\n"
-    "  --dial-delay MS       dial MS milliseconds after registering\n";
+    "  --dial-delay MS       dial MS milliseconds after registering\n"
+    "  --dump-opus FILE      append every Opus frame sent to FILE (diagnostics:\n"
+    "                        lets a test search captured datagrams for them)\n";
 
 enum call_cmd { CMD_DIAL, CMD_LISTEN, CMD_ECHO, CMD_REGISTER };
 
@@ -169,6 +172,7 @@ parse_args(struct run *r, const char *cmd, int argc, char **argv)
 		case O_ONCE: o->once = 1; break;
 		case O_HANGUP_EOF: o->hangup_on_eof = 1; break;
 		case O_VERBOSE: log_set_level(LOG_DEBUG); break;
+		case O_DUMP_OPUS: o->dump_opus = optarg; break;
 		case O_DIAL_DELAY:
 			if (parse_uint(cmd, "dial-delay", optarg, 0, 600000,
 			    &v))

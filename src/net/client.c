@@ -258,6 +258,7 @@ new_media(struct client *cl, char *err, size_t errlen)
 	mo.codec.dtx = cl->o.dtx;
 	mo.codec.complexity = 9;
 	mo.echo = cl->o.echo;
+	mo.dump_opus = cl->o.dump_opus;
 	mo.echo_delay_ms = 700;
 	mo.event_cb = media_event_cb;
 	mo.arg = cl;

@@ -129,6 +129,7 @@ struct client_opts {
 	unsigned	 frame_ms;
 	unsigned	 bitrate;
 	int		 vbr, dtx;
+	const char	*dump_opus;	/* diagnostics, see media.h */
 };
 
 int	client_new(struct client **clp, uv_loop_t *loop,

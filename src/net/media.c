@@ -1,6 +1,7 @@
 /*
  * media.c - one call's media on the loop; see media.h.
  */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +59,8 @@ struct media {
 	uint64_t	 tx_bytes, rx_bytes, tx_bytes_prev, rx_bytes_prev;
 	struct cl_stats	 st;
 	uint64_t	 ticks;
+
+	FILE		*dump;		/* --dump-opus */
 
 	/* echo: a delay line of decoded audio */
 	int16_t		*echo;
@@ -168,6 +171,12 @@ capture_cb(void *arg, const int16_t *pcm, size_t n)
 	}
 	m->st.in_level = m->muted ? 0.0f : peak(frame, n);
 	len = codec_encode(m->codec, frame, pkt, sizeof(pkt));
+	if (m->dump != NULL && len > 2) {
+		uint8_t hdr[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+
+		fwrite(hdr, 1, 2, m->dump);
+		fwrite(pkt, 1, (size_t)len, m->dump);
+	}
 	if (len > 2 && m->have_path) {
 		if (seal_send(m, MPKT_AUDIO, pkt, (size_t)len,
 		    (struct sockaddr *)&m->path) == E2_ERR_NONCE)
@@ -564,6 +573,12 @@ media_start(struct media *m, const uint8_t send_key[32],
 		m->echo_w = (size_t)d * AUDIO_RATE / 1000;
 		m->echo_r = 0;
 	}
+	if (m->opts.dump_opus != NULL &&
+	    (m->dump = fopen(m->opts.dump_opus, "ab")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s", m->opts.dump_opus,
+		    strerror(errno));
+		return E2_ERR_IO;
+	}
 	if (npeer > SIG_CAND_MAX)
 		npeer = SIG_CAND_MAX;
 	memcpy(m->peer, peer, npeer * sizeof(*peer));
@@ -619,6 +634,8 @@ close_cb(uv_handle_t *h)
 
 	if (--m->handles_open > 0)
 		return;
+	if (m->dump != NULL)
+		fclose(m->dump);
 	mpkt_free(m->pk);
 	codec_free(m->codec);
 	free(m->echo);

@@ -41,6 +41,9 @@ struct media_opts {
 	struct audio_cfg audio;		/* backend, devices, files, frame_ms */
 	struct codec_cfg codec;
 	int		 echo;		/* send back what arrives, delayed */
+	const char	*dump_opus;	/* diagnostics: append every encoded
+					   frame to this file (u16 BE length,
+					   bytes) to check the wire against */
 	unsigned	 echo_delay_ms;
 	void		(*event_cb)(void *arg, enum media_event ev,
 			    const char *text);
