@@ -27,7 +27,7 @@ enum opt_id {
 	O_BATCH = 256, O_AUTO_ANSWER, O_ACCEPT_CHANGED, O_DIRECT, O_LISTEN,
 	O_SERVER, O_NAME, O_TIMEOUT, O_RING_TIMEOUT, O_AUDIO, O_CAPTURE,
 	O_PLAYBACK, O_PLAY, O_RECORD, O_FRAME_MS, O_BITRATE, O_VBR, O_DTX,
-	O_ASCII, O_ONCE, O_HANGUP_EOF, O_VERBOSE, O_DIAL_DELAY, O_DUMP_OPUS,
+	O_ASCII, O_ONCE, O_HANGUP_EOF, O_VERBOSE, O_DIAL_DELAY, O_DUMP_OPUS, O_CANDIDATE,
 };
 
 static const struct option call_options[] = {
@@ -55,6 +55,7 @@ static const struct option call_options[] = {
 	{ "verbose", no_argument, NULL, O_VERBOSE },
 	{ "dial-delay", required_argument, NULL, O_DIAL_DELAY },
 	{ "dump-opus", required_argument, NULL, O_DUMP_OPUS },
+	{ "candidate", required_argument, NULL, O_CANDIDATE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -81,6 +82,8 @@ const char call_options_help[] =
     "  --dtx                 send nothing during silence (leaks pauses)\n"
     "  --ascii               draw [E2EE] instead of the lock glyph\n"
     "  --verbose             debug messages on stderr\n"
+    "  --candidate HOST:PORT advertise only this media address (a port\n"
+    "                        forward to this host's media port)\n"
     "  --dial-delay MS       dial MS milliseconds after registering\n"
     "  --dump-opus FILE      append every Opus frame sent to FILE (diagnostics:\n"
     "                        lets a test search captured datagrams for them)\n";
@@ -173,6 +176,7 @@ parse_args(struct run *r, const char *cmd, int argc, char **argv)
 		case O_HANGUP_EOF: o->hangup_on_eof = 1; break;
 		case O_VERBOSE: log_set_level(LOG_DEBUG); break;
 		case O_DUMP_OPUS: o->dump_opus = optarg; break;
+		case O_CANDIDATE: o->advertise = optarg; break;
 		case O_DIAL_DELAY:
 			if (parse_uint(cmd, "dial-delay", optarg, 0, 600000,
 			    &v))

@@ -236,6 +236,11 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 	case MEDIA_EV_ERROR:
 		event(cl, CL_EV_ERROR, text);
 		break;
+	case MEDIA_EV_AUDIO_CLOCK:
+		media_audio_clock(cl->media, &cl->model.capture_start_ns,
+		    &cl->model.playback_start_ns);
+		event(cl, CL_EV_AUDIO_CLOCK, NULL);
+		break;
 	}
 }
 
@@ -259,6 +264,7 @@ new_media(struct client *cl, char *err, size_t errlen)
 	mo.codec.complexity = 9;
 	mo.echo = cl->o.echo;
 	mo.dump_opus = cl->o.dump_opus;
+	mo.advertise = cl->o.advertise;
 	mo.echo_delay_ms = 700;
 	mo.event_cb = media_event_cb;
 	mo.arg = cl;

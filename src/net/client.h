@@ -70,6 +70,8 @@ struct cl_model {
 	char		 path[96];		/* media path in use, for people */
 	char		 audio_note[160];	/* e.g. "no sound card: null audio" */
 	struct cl_stats	 stats;
+	uint64_t	 capture_start_ns;	/* monotonic, first frame in */
+	uint64_t	 playback_start_ns;	/* first frame out */
 };
 
 enum cl_event_kind {
@@ -88,6 +90,7 @@ enum cl_event_kind {
 	CL_EV_ENDED,		/* end_reason, ended_by_peer */
 	CL_EV_ERROR,		/* text */
 	CL_EV_LOG,		/* text: a line for the event log */
+	CL_EV_AUDIO_CLOCK,	/* audio_clock: first samples in and out */
 };
 
 struct cl_event {
@@ -130,6 +133,7 @@ struct client_opts {
 	unsigned	 bitrate;
 	int		 vbr, dtx;
 	const char	*dump_opus;	/* diagnostics, see media.h */
+	const char	*advertise;	/* the only media candidate, see media.h */
 };
 
 int	client_new(struct client **clp, uv_loop_t *loop,

@@ -61,6 +61,8 @@ struct media {
 	uint64_t	 ticks;
 
 	FILE		*dump;		/* --dump-opus */
+	uint64_t	 first_capture_ns, first_playback_ns;
+	int		 clock_sent;
 
 	/* echo: a delay line of decoded audio */
 	int16_t		*echo;
@@ -159,6 +161,8 @@ capture_cb(void *arg, const int16_t *pcm, size_t n)
 
 	if (!m->started || m->freeing || n != m->frame_samples)
 		return;
+	if (m->first_capture_ns == 0)
+		m->first_capture_ns = uv_hrtime();
 	if (m->echo != NULL) {
 		for (i = 0; i < n; i++) {
 			frame[i] = m->echo[m->echo_r];
@@ -199,6 +203,8 @@ playback_cb(void *arg, int16_t *pcm, size_t n)
 	memset(pcm, 0, n * sizeof(pcm[0]));
 	if (!m->started || m->freeing || n != m->frame_samples)
 		return;
+	if (m->first_playback_ns == 0)
+		m->first_playback_ns = uv_hrtime();
 	r = jbuf_get(&m->jb, now_ms(m), pkt, &len);
 	switch (r) {
 	case JBUF_FRAME:
@@ -408,6 +414,11 @@ stats_timer_cb(uv_timer_t *t)
 		m->iv_hi_start = m->hi_seq;
 		m->iv_received = 0;
 	}
+	if (!m->clock_sent && m->first_capture_ns != 0 &&
+	    m->first_playback_ns != 0) {
+		m->clock_sent = 1;
+		emit(m, MEDIA_EV_AUDIO_CLOCK, NULL);
+	}
 	m->st.jitter_ms = js->jitter_ms;
 	m->st.delay_ms = js->delay_ms;
 	m->st.concealed = js->concealed;
@@ -524,7 +535,19 @@ media_new(struct media **mp, uv_loop_t *loop, const struct media_opts *opts,
 	}
 	uv_udp_getsockname(&m->udp, (struct sockaddr *)&ss, &len);
 	m->port = netaddr_port((struct sockaddr *)&ss);
-	gather(m, local);
+	if (opts->advertise != NULL) {
+		struct sockaddr_storage adv;
+
+		if ((r = netaddr_parse(opts->advertise, &adv, err,
+		    errlen)) != 0) {
+			media_free(m);
+			return r;
+		}
+		add_cand(m, (struct sockaddr *)&adv);
+		m->cand[0].port = netaddr_port((struct sockaddr *)&adv);
+	} else {
+		gather(m, local);
+	}
 	uv_timer_init(loop, &m->check_timer);
 	uv_timer_init(loop, &m->stats_timer);
 	m->check_timer.data = m->stats_timer.data = m;
@@ -602,6 +625,14 @@ media_start(struct media *m, const uint8_t send_key[32],
 	uv_timer_start(&m->stats_timer, stats_timer_cb, STATS_INTERVAL_MS,
 	    STATS_INTERVAL_MS);
 	return 0;
+}
+
+void
+media_audio_clock(const struct media *m, uint64_t *capture_ns,
+    uint64_t *playback_ns)
+{
+	*capture_ns = m->first_capture_ns;
+	*playback_ns = m->first_playback_ns;
 }
 
 void

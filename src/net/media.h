@@ -32,6 +32,8 @@ enum media_event {
 	MEDIA_EV_BYE,		/* the peer said BYE over media */
 	MEDIA_EV_PLAY_EOF,	/* the file backend's input ended */
 	MEDIA_EV_ERROR,		/* text: audio or socket failure */
+	MEDIA_EV_AUDIO_CLOCK,	/* first sample captured and played (see
+				   media_audio_clock()) */
 };
 
 #define MEDIA_QUIET_MS	3000
@@ -41,6 +43,8 @@ struct media_opts {
 	struct audio_cfg audio;		/* backend, devices, files, frame_ms */
 	struct codec_cfg codec;
 	int		 echo;		/* send back what arrives, delayed */
+	const char	*advertise;	/* host:port: the only candidate to send
+					   (a port forward, a test proxy) */
 	const char	*dump_opus;	/* diagnostics: append every encoded
 					   frame to this file (u16 BE length,
 					   bytes) to check the wire against */
@@ -64,6 +68,14 @@ int	media_start(struct media *m, const uint8_t send_key[32],
 	    const uint8_t recv_key[32], const struct sig_cand *peer,
 	    size_t npeer, char *err, size_t errlen);
 void	media_set_mute(struct media *m, int muted);
+/*
+ * Monotonic clock (uv_hrtime(), ns) when the first captured frame reached
+ * the encoder and when the first decoded frame went to the speaker
+ * (0 = not yet): with the file backend, this lets a benchmark align the
+ * recordings of both sides to measure mouth-to-ear latency.
+ */
+void	media_audio_clock(const struct media *m, uint64_t *capture_ns,
+	    uint64_t *playback_ns);
 void	media_get_stats(const struct media *m, struct cl_stats *st);
 int	media_switch_audio(struct media *m, const char *capture,
 	    const char *playback, char *err, size_t errlen);

@@ -15,6 +15,7 @@
  *   {"event":"verified","peer":...}
  *   {"event":"ended","reason":...,"by":"peer"|"local","duration_s":...}
  *   {"event":"error","text":...}  {"event":"log","text":...}
+ *   {"event":"audio_clock","capture_start_ns":...,"playback_start_ns":...}
  * Commands (stdin lines): answer, reject, hangup, mute, unmute, code,
  * stats, verify, quit.
  */
@@ -165,6 +166,12 @@ batch_event(void *arg, const struct cl_event *ev)
 	case CL_EV_LOG:
 		printf("{\"event\":\"log\"");
 		kv("text", ev->text != NULL ? ev->text : "");
+		break;
+	case CL_EV_AUDIO_CLOCK:
+		printf("{\"event\":\"audio_clock\",\"capture_start_ns\":%llu,"
+		    "\"playback_start_ns\":%llu",
+		    (unsigned long long)m->capture_start_ns,
+		    (unsigned long long)m->playback_start_ns);
 		break;
 	}
 	printf("}\n");
