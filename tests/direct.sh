@@ -1,0 +1,110 @@
+#!/bin/sh
+# Direct mode (no server at all) and key pinning: a changed peer key is
+# caught, refused in batch mode unless accepted, and refused outright for
+# a verified contact; the echo bot answers and plays back.
+. "$top_srcdir/tests/lib.sh"
+for u in alice bob; do configure $u; done
+PORT=$(free_port)
+ADDR=127.0.0.1:$PORT
+
+direct_listen() {	# direct_listen OUT [options]
+	out=$1; shift
+	as_user alice "$E2CALL" listen --direct --listen "$ADDR" --batch \
+		--audio null --once "$@" >"$out" 2>"$out.err" &
+	LPID=$!; PIDS="$PIDS $LPID"
+	n=50; while [ $n -gt 0 ] && ! grep -q '"registered"' "$out" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
+}
+dial() {	# dial OUT [options]; status in RC
+	out=$1; shift
+	as_user bob timeout 20 "$E2CALL" dial "alice@$ADDR" --batch --audio null \
+		--timeout 1 "$@" >"$out" 2>"$out.err"
+	RC=$?
+}
+stop_listener() {
+	n=50; while kill -0 "$LPID" 2>/dev/null && [ $n -gt 0 ]; do sleep 0.1; n=$((n - 1)); done
+	kill "$LPID" 2>/dev/null; wait "$LPID" 2>/dev/null; LRC=$?
+}
+rotate_key() {	# a new identity for USER (as after a reinstall)
+	rm -f "$T/$1/config/e2call/identity"
+}
+
+# 1. A direct call: no server, same code on both sides.
+direct_listen "$T/a1" --auto-answer
+dial "$T/b1"
+stop_listener
+ca=$(json_field "$T/a1" security_code code); cb=$(json_field "$T/b1" security_code code)
+echo "# codes: '$ca' '$cb'"
+check "direct call: dialer exits 0 (got $RC)" [ "$RC" -eq 0 ]
+check "direct call: listener exits 0 (got $LRC)" [ "$LRC" -eq 0 ]
+check "direct call: same 20-digit code" test -n "$ca" -a "$ca" = "$cb"
+check "direct call: no server key was pinned" test ! -s "$T/bob/config/e2call/known_servers"
+
+# 2. The callee's key changes: caught, and refused in batch mode.
+rotate_key alice
+direct_listen "$T/a2" --auto-answer
+dial "$T/b2"
+stop_listener
+check "changed key: dialer reports key_changed" grep -q '"event":"key_changed","peer":"alice"' "$T/b2"
+check "changed key: dialer exits 9 (got $RC)" [ "$RC" -eq 9 ]
+check "changed key: call never answered" sh -c "! grep -q '\"answered\"' '$T/b2'"
+check "changed key: callee was not rung" sh -c "! grep -q '\"incoming\"' '$T/a2'"
+
+# 3. Accepted on purpose: the call goes on and the new key is pinned.
+direct_listen "$T/a3" --auto-answer
+dial "$T/b3" --accept-changed-key
+stop_listener
+check "accepted changed key: dialer exits 0 (got $RC)" [ "$RC" -eq 0 ]
+check "accepted changed key: still reported" grep -q '"key_changed"' "$T/b3"
+direct_listen "$T/a4" --auto-answer
+dial "$T/b4"
+stop_listener
+check "the accepted key is now known" grep -q '"ringing","peer":"alice","key":"known"' "$T/b4"
+
+# 4. Verified contact: a changed key is refused even when accepted.
+as_user bob "$E2CALL" verify alice >/dev/null
+check "contacts show alice verified" sh -c "grep -q '^alice .* verified ' '$T/bob/config/e2call/contacts'"
+direct_listen "$T/a5" --auto-answer
+dial "$T/b5"
+stop_listener
+check "verified key: shown as verified" grep -q '"ringing","peer":"alice","key":"verified"' "$T/b5"
+rotate_key alice
+direct_listen "$T/a6" --auto-answer
+dial "$T/b6" --accept-changed-key
+stop_listener
+check "verified + changed: refused (exit 9, got $RC)" [ "$RC" -eq 9 ]
+check "verified + changed: reported as verified" grep -q '"key_changed".*"verified":true' "$T/b6"
+
+# 5. The caller's key changes: the callee refuses in batch mode.
+as_user bob "$E2CALL" unverify alice >/dev/null
+direct_listen "$T/a7" --auto-answer
+dial "$T/b7" --accept-changed-key
+stop_listener
+rotate_key bob
+direct_listen "$T/a8" --auto-answer
+dial "$T/b8"
+stop_listener
+check "caller's key changed: callee reports it" grep -q '"key_changed","peer":"bob"' "$T/a8"
+check "caller's key changed: dialer sees key_changed rejection (exit 9, got $RC)" [ "$RC" -eq 9 ]
+
+# 6. The echo bot plays back what it hears.
+if command -v espeak-ng >/dev/null && command -v sox >/dev/null; then
+	espeak-ng -w "$T/s.wav" "Testing the echo, one two three." 2>/dev/null
+	sox "$T/s.wav" -r 48000 -c 1 -b 16 "$T/say.wav"
+	configure echo
+	as_user echo "$E2CALL" echo --direct --listen "$ADDR" >"$T/e" 2>&1 &
+	EPID=$!; PIDS="$PIDS $EPID"
+	n=50; while [ $n -gt 0 ] && ! grep -q '"registered"' "$T/e" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
+	as_user bob timeout 30 "$E2CALL" dial "echo@$ADDR" --batch --accept-changed-key \
+		--play "$T/say.wav" --record "$T/heard.wav" --timeout 6 >"$T/b9" 2>&1
+	RC=$?
+	r=$("$top_builddir/tests/wavcmp" "$T/say.wav" "$T/heard.wav" 3000); echo "# echo: $r"
+	c=$(echo "$r" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/')
+	l=$(echo "$r" | sed 's/.*lag_ms=\([0-9]*\).*/\1/')
+	check "echo call exits 0 (got $RC)" [ "$RC" -eq 0 ]
+	check "the echo came back (corr $c > 0.8)" awk -v c="$c" 'BEGIN { exit !(c > 0.8) }'
+	check "a moment later (lag $l ms, 600..1200)" test "$l" -ge 600 -a "$l" -le 1200
+	check "the echo bot keeps running for the next call" kill -0 "$EPID"
+else
+	echo "# SKIP: echo check needs espeak-ng and sox"
+fi
+finish
