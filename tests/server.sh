@@ -59,6 +59,44 @@ gone() {	# gone NAME: its process has ended
 	return 1
 }
 alive() { kill -0 "$SPID" 2>/dev/null; }
+# stun HOST PORT KIND: send one STUN datagram, print what came back
+stun() {
+	python3 - "$@" <<'PY'
+import os, socket, struct, sys
+host, port, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fam = socket.AF_INET6 if ':' in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.settimeout(1.0)
+s.bind((host, 0))
+me = s.getsockname()[:2]
+tid = os.urandom(12)
+hdr = lambda t, n, c=0x2112a442: struct.pack('>HHI', t, n, c) + tid
+pkt = {
+    'binding': hdr(1, 0),
+    'software': hdr(1, 8) + struct.pack('>HH', 0x8022, 4) + b'test',
+    'username': hdr(1, 8) + struct.pack('>HH', 0x0006, 4) + b'user',
+    'badcookie': hdr(1, 0, 0x12345678),
+    'response': hdr(0x0101, 0),
+    'garbage': os.urandom(64),
+}[kind]
+s.sendto(pkt, (host, port))
+try:
+    data = s.recv(2048)
+except socket.timeout:
+    print('noreply')
+    sys.exit(0)
+t, n, c = struct.unpack('>HHI', data[:8])
+if (t, c, data[8:20], n) != (0x0101, 0x2112a442, tid, len(data) - 20):
+    print('bad header')
+    sys.exit(0)
+at, al, af, xp = struct.unpack('>HHxBH', data[20:28])
+key = struct.pack('>I', 0x2112a442) + tid
+ip = socket.inet_ntop(socket.AF_INET if af == 1 else socket.AF_INET6,
+                      bytes(a ^ b for a, b in zip(data[28:24 + al], key)))
+ok = at == 0x20 and (ip, xp ^ 0x2112) == tuple(me)
+print('mapped %s %d %s' % (ip, xp ^ 0x2112, 'ok' if ok else 'WRONG'))
+PY
+}
 
 start_server
 check "server prints its key fingerprint" \
@@ -67,6 +105,20 @@ check "server creates its key next to the database" \
     test -f "$D/server_key"
 check "database file is private (0600)" \
     sh -c '[ "$(stat -c %a "$1")" = 600 ]' sh "$D/server.db"
+
+# ---- STUN on the same port ----
+check "the server answers STUN on UDP too" \
+    grep -q "STUN responder on UDP 127.0.0.1:$PORT" "$SLOG"
+r=$(stun 127.0.0.1 "$PORT" binding)
+check "a STUN Binding request gets the sender's address and port ($r)" \
+    [ "${r%% *} ${r##* }" = "mapped ok" ]
+r=$(stun 127.0.0.1 "$PORT" software)
+check "a comprehension-optional attribute (SOFTWARE) is fine" \
+    [ "${r%% *} ${r##* }" = "mapped ok" ]
+for k in username badcookie response garbage; do
+	r=$(stun 127.0.0.1 "$PORT" "$k")
+	check "STUN: no answer to $k" [ "$r" = noreply ]
+done
 
 # ---- registration ----
 client a1 --key "$T/alice.key"
@@ -272,6 +324,20 @@ wait_for "$D/limit.log" "listening on"
 check "--max-per-addr 3: three of five connections from one address" \
     grep -q "^clients 5 opened 3 registered 3 failed 2" "$T/lim.out"
 kill "$L2"
+P4=$(free_port)
+"$E2CALL" serve --listen "127.0.0.1:$P4" --db "$D/rate.db" \
+    --max-per-addr 1000 --hs-rate 1 2>"$D/rate.log" &
+L4=$!
+PIDS="$PIDS $L4"
+wait_for "$D/rate.log" "listening on"
+"$SIGCLIENT" --clients 80 --parallel 100 --prefix rate "127.0.0.1:$P4" \
+    >"$T/rate.out" 2>&1
+opened=$(sed -n 's/^clients 80 opened \([0-9]*\) .*/\1/p' "$T/rate.out")
+check "--hs-rate 1: a burst of 64 new connections, then 1 per second ($opened of 80)" \
+    [ "${opened:-0}" -ge 64 -a "${opened:-0}" -le 68 ]
+check "refused for the rate, with a log line" \
+    grep -q "refused: too many new connections from this address" "$D/rate.log"
+kill "$L4"
 
 # ---- an IPv6 literal ----
 if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
@@ -285,6 +351,9 @@ if python3 -c 'import socket; socket.socket(socket.AF_INET6).bind(("::1", 0))' \
 	"$SIGCLIENT" --clients 2 --prefix six "[::1]:$P3" >"$T/v6.out" 2>&1
 	check "clients register over IPv6" \
 	    grep -q "^clients 2 opened 2 registered 2 failed 0" "$T/v6.out"
+	r=$(stun ::1 "$P3" binding)
+	check "STUN over IPv6 maps the sender's address ($r)" \
+	    [ "${r%% *} ${r##* }" = "mapped ok" ]
 	kill "$V6"
 else
 	echo "# no IPv6 loopback: IPv6 checks skipped"

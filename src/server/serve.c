@@ -35,6 +35,7 @@
 #include "sigmsg.h"
 #include "htab.h"
 #include "serve.h"
+#include "stun.h"
 
 struct server;
 struct call;
@@ -100,6 +101,10 @@ struct server {
 	struct serve_opts	 o;
 	struct nconn_limits	 lim;
 	uv_tcp_t		 listener;
+	uv_udp_t		 stun;		/* STUN Binding responder */
+	int			 stun_on;
+	uint64_t		 stun_second;
+	uint32_t		 stun_count;
 	uv_signal_t		 sigint;
 	uv_signal_t		 sigterm;
 	uv_timer_t		 sweep;
@@ -957,6 +962,66 @@ on_connection(uv_stream_t *ls, int status)
 	srv->nconns++;
 }
 
+/* ---- STUN ---- */
+
+static void
+stun_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
+{
+	/* One byte more than the largest request, to see truncation. */
+	static uint8_t buf[STUN_MAXREQ + 1];
+
+	*b = uv_buf_init((char *)buf, sizeof(buf));
+}
+
+static void
+stun_recv_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
+    const struct sockaddr *from, unsigned flags)
+{
+	struct server *srv = u->data;
+	uint8_t out[STUN_RESP_MAX];
+	uint64_t sec;
+	size_t len;
+	uv_buf_t ob;
+
+	if (n <= 0 || from == NULL || (flags & UV_UDP_PARTIAL))
+		return;
+	if (stun_binding_response((const uint8_t *)b->base, (size_t)n, from,
+	    out, &len) != 0)
+		return;
+	/* A global cap on replies, so the server is a poor reflector. */
+	sec = uv_now(srv->loop) / 1000;
+	if (sec != srv->stun_second) {
+		srv->stun_second = sec;
+		srv->stun_count = 0;
+	}
+	if (++srv->stun_count > SERVE_STUN_RATE)
+		return;
+	ob = uv_buf_init((char *)out, (unsigned)len);
+	(void)uv_udp_try_send(u, &ob, 1, from);
+}
+
+static void
+stun_start(struct server *srv, const char *where)
+{
+	int rc;
+
+	if ((rc = uv_udp_init(srv->loop, &srv->stun)) != 0)
+		return;
+	srv->stun.data = srv;
+	srv->stun_on = 1;
+	if ((rc = uv_udp_bind(&srv->stun, (const struct sockaddr *)
+	    &srv->o.listen, 0)) != 0 ||
+	    (rc = uv_udp_recv_start(&srv->stun, stun_alloc_cb,
+	    stun_recv_cb)) != 0) {
+		log_warn("no STUN responder on UDP %s: %s", where,
+		    uv_strerror(rc));
+		uv_close((uv_handle_t *)&srv->stun, NULL);
+		srv->stun_on = 0;
+		return;
+	}
+	log_info("STUN responder on UDP %s", where);
+}
+
 /* ---- timers, signals ---- */
 
 static void
@@ -995,6 +1060,8 @@ stop(struct server *srv, const char *why)
 	srv->stopping = 1;
 	log_info("%s: shutting down", why);
 	uv_close((uv_handle_t *)&srv->listener, NULL);
+	if (srv->stun_on)
+		uv_close((uv_handle_t *)&srv->stun, NULL);
 	uv_close((uv_handle_t *)&srv->sigint, NULL);
 	uv_close((uv_handle_t *)&srv->sigterm, NULL);
 	uv_close((uv_handle_t *)&srv->sweep, NULL);
@@ -1091,9 +1158,13 @@ serve_run(const struct serve_opts *o)
 	}
 	len = sizeof(bound);
 	if (uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&bound,
-	    &len) == 0)
+	    &len) == 0) {
 		addr_str(&bound, where, sizeof(where));
+		/* UDP gets the same port, also when it was chosen (0). */
+		srv->o.listen = bound;
+	}
 	log_info("listening on %s", where);
+	stun_start(srv, where);
 
 	uv_signal_init(srv->loop, &srv->sigint);
 	uv_signal_init(srv->loop, &srv->sigterm);

@@ -1,7 +1,9 @@
 /*
  * serve.h - the signaling server: registrations, presence and call
- * routing over Noise_XX channels (nconn.h).  The server relays end-to-end
- * handshake messages without reading them and never sees media.
+ * routing over Noise_XX channels (nconn.h), and a STUN Binding responder
+ * (stun.h) on the same address and port over UDP.  The server relays
+ * end-to-end handshake messages without reading them and never sees
+ * media.
  *
  * Every limit the server enforces is here (docs/PROTOCOL.md section 5a).
  */
@@ -26,6 +28,7 @@
 #define SERVE_REG_BATCH		1024	/* registrations per commit */
 #define SERVE_SWEEP_MS		1000	/* call expiry and table cleanup */
 #define SERVE_BACKLOG		4096	/* listen(2) backlog */
+#define SERVE_STUN_RATE		2000	/* STUN replies per second, in all */
 /* Largest frame: SIG_MSG_MAX plaintext + the 16-byte tag (+2 header). */
 
 struct serve_opts {
