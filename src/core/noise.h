@@ -5,10 +5,12 @@
  * modifiers (e.g. "Noise_XXpsk3_...", "Noise_NNpsk0+psk2_..."), DH 25519,
  * cipher ChaChaPoly, hash BLAKE2b.  HKDF is built on HMAC-BLAKE2b.
  *
- * Objects are opaque and live in sodium_malloc()ed memory that is wiped and
- * freed by the *_free functions.  Any failure inside a handshake puts it in
- * the terminal HS_FAILED state: every later call returns E2_ERR_FAILED.
- * (A call refused before it starts, for a bad argument (E2_ERR_INVAL) or
+ * Objects are opaque.  CipherStates live in sodium_malloc()ed memory; a
+ * HandshakeState lives on the heap and is wiped on failure and on free
+ * (a guarded page per handshake is too dear for a busy server).  Both are
+ * wiped and freed by the *_free functions.  Any failure inside a handshake
+ * puts it in the terminal HS_FAILED state: every later call returns
+ * E2_ERR_FAILED.  (A call refused before it starts, for a bad argument (E2_ERR_INVAL) or
  * out of order (E2_ERR_STATE), changes nothing.)
  * Nothing here touches sockets, clocks, files or stdio.
  */
@@ -81,6 +83,12 @@ void	noise_hs_free(struct noise_hs *hs);
 int	noise_hs_set_prologue(struct noise_hs *hs, const uint8_t *p, size_t len);
 int	noise_hs_set_local_static(struct noise_hs *hs,
 	    const uint8_t priv[NOISE_KEYLEN]);
+/*
+ * The same with the public key the caller already holds (it must be the
+ * private key's; a key file loader has checked that): saves one X25519.
+ */
+int	noise_hs_set_local_keypair(struct noise_hs *hs,
+	    const uint8_t priv[NOISE_KEYLEN], const uint8_t pub[NOISE_KEYLEN]);
 /* Fixed ephemeral key, for test vectors only; otherwise one is generated. */
 int	noise_hs_set_local_ephemeral(struct noise_hs *hs,
 	    const uint8_t priv[NOISE_KEYLEN]);

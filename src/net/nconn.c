@@ -377,7 +377,8 @@ hs_create(struct nconn *c)
 		return rc;
 	if ((rc = noise_hs_set_prologue(c->hs, (const uint8_t *)NCONN_PROLOGUE,
 	    strlen(NCONN_PROLOGUE))) != 0 ||
-	    (rc = noise_hs_set_local_static(c->hs, c->id->priv)) != 0 ||
+	    (rc = noise_hs_set_local_keypair(c->hs, c->id->priv,
+	    c->id->pub)) != 0 ||
 	    (rc = noise_hs_start(c->hs)) != 0) {
 		noise_hs_free(c->hs);
 		c->hs = NULL;
