@@ -893,7 +893,7 @@ sig_connect(struct client *cl)
 	if (cl->quitting || cl->sig != NULL)
 		return;
 	nconn_limits_default(&lim);
-	lim.idle_ms = 0;
+	lim.idle_ms = 3 * PING_MS + 5000;	/* dead server: no PONG */
 	lim.max_frame = FRAME_MAXLEN;
 	cl->model.state = cl->call != NULL ? cl->model.state : CL_CONNECTING;
 	changed(cl);
