@@ -19,11 +19,19 @@ static const struct cmd cmds[] = {
 	{ "id", cmd_id, "",
 	  "create my identity key on first use; print its public key and fingerprint",
 	  NULL },
-	{ "serve", cmd_serve, "[--listen HOST:PORT] [--db PATH]",
-	  "run a signaling server (and STUN responder)",
-	  "  --listen HOST:PORT  address to listen on (default 127.0.0.1:7350)\n"
-	  "  --db PATH           registration database\n"
-	  "                      (default $XDG_DATA_HOME/e2call/server.db)\n" },
+	{ "serve", cmd_serve, "[--listen HOST:PORT] [--db PATH] [limits]",
+	  "run a signaling server (and STUN responder on the same UDP port)",
+	  "  --listen HOST:PORT      address to listen on (default 127.0.0.1:7350)\n"
+	  "  --db PATH               registration database; the server key is kept\n"
+	  "                          next to it (default $XDG_DATA_HOME/e2call/)\n"
+	  "  --max-conns N           connections in total (default 20000)\n"
+	  "  --max-per-addr N        per IPv4 address or IPv6 /64 (default 64)\n"
+	  "  --hs-rate N             new connections per second per address\n"
+	  "                          (default 20, burst 64; 0 = no limit)\n"
+	  "  --handshake-timeout S   to finish the Noise handshake (default 10)\n"
+	  "  --idle-timeout S        close a silent connection (default 90; 0 = never)\n"
+	  "  --ring-timeout S        unanswered calls expire (default 120)\n"
+	  "  -v                      log every connection\n" },
 	{ "register", cmd_register, "NAME [--server HOST:PORT]",
 	  "register NAME for my key on the server and save it in the config",
 	  NULL },
