@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <wchar.h>
 
 #include <cmocka.h>
@@ -389,7 +390,7 @@ drive(int ascii, const char *ctlpath, const char *logpath)
 	cl.poll.data = &cl;
 	uv_timer_start(&cl.poll, poll_cb, 20, 20);
 	ui_attach(u, &cl);
-	rec(&cl, "ready");
+	rec(&cl, "ready %ld", (long)getpid());
 	uv_run(loop, UV_RUN_DEFAULT);
 	ui_free(u);
 	ui_free(u);		/* twice: must be harmless */

@@ -417,6 +417,8 @@ ui_event_cb(void *arg, const struct cl_event *ev)
 	case CL_EV_LOG:
 		ui_log(u, UI_L_INFO, "%s", t);
 		break;
+	case CL_EV_AUDIO_CLOCK:
+		break;
 	}
 }
 
@@ -535,20 +537,20 @@ static void
 ui_colors(struct ui *u)
 {
 	const char *nc = getenv("NO_COLOR");
+	short bg;
 
 	u->color = 0;
 	if (nc != NULL && nc[0] != '\0')
 		return;		/* https://no-color.org */
 	if (!has_colors() || start_color() == ERR)
 		return;
-	use_default_colors();
+	bg = use_default_colors() == OK ? -1 : COLOR_BLACK;
 	init_pair(1, COLOR_WHITE, COLOR_BLUE);		/* bar */
 	init_pair(2, COLOR_GREEN, COLOR_BLUE);		/* lock on bar */
-	init_pair(3, COLOR_WHITE, COLOR_RED);		/* loud */
-	init_pair(4, COLOR_RED, -1);			/* error */
-	init_pair(5, COLOR_CYAN, -1);			/* dim, title */
-	init_pair(6, COLOR_YELLOW, -1);			/* keys */
-	init_pair(7, COLOR_GREEN, -1);			/* meter */
+	init_pair(3, COLOR_RED, bg);			/* error; loud reversed */
+	init_pair(4, COLOR_CYAN, bg);			/* dim, title */
+	init_pair(5, COLOR_YELLOW, bg);			/* keys */
+	init_pair(6, COLOR_GREEN, bg);			/* meter */
 	u->color = 1;
 }
 
@@ -560,6 +562,8 @@ ui_attr(const struct ui *u, enum ui_style st)
 		[UI_S_BAR] = A_REVERSE,
 		[UI_S_LOCK] = A_REVERSE | A_BOLD,
 		[UI_S_LOUD] = A_REVERSE | A_BOLD,
+		/* the bar is reverse already: stand out by not being so */
+		[UI_S_BAR_LOUD] = A_BOLD | A_UNDERLINE,
 		[UI_S_ERROR] = A_BOLD,
 		[UI_S_DIM] = A_DIM,
 		[UI_S_KEY] = A_BOLD,
@@ -568,15 +572,17 @@ ui_attr(const struct ui *u, enum ui_style st)
 	};
 	static const short pair[UI_S_NSTYLES] = {
 		[UI_S_BAR] = 1, [UI_S_LOCK] = 2, [UI_S_LOUD] = 3,
-		[UI_S_ERROR] = 4, [UI_S_DIM] = 5, [UI_S_KEY] = 6,
-		[UI_S_TITLE] = 5, [UI_S_METER] = 7,
+		[UI_S_BAR_LOUD] = 3, [UI_S_ERROR] = 3, [UI_S_DIM] = 4,
+		[UI_S_KEY] = 5, [UI_S_TITLE] = 4, [UI_S_METER] = 6,
 	};
 
 	if (!u->color || pair[st] == 0)
 		return mono[st];
 	switch (st) {
-	case UI_S_LOCK:
 	case UI_S_LOUD:
+	case UI_S_BAR_LOUD:
+		return COLOR_PAIR(pair[st]) | A_REVERSE | A_BOLD;
+	case UI_S_LOCK:
 	case UI_S_KEY:
 	case UI_S_TITLE:
 		return COLOR_PAIR(pair[st]) | A_BOLD;

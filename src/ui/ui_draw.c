@@ -349,12 +349,12 @@ draw_status(struct ui *u, const struct cl_model *m)
 					    ui_attr(u, UI_S_LOCK));
 				break;
 			case KEY_CHANGED:
-				pen_s(&p, "KEY CHANGED", ui_attr(u,
-				    UI_S_LOUD));
+				pen_s(&p, "KEY CHANGED!", ui_attr(u,
+				    UI_S_BAR_LOUD));
 				break;
 			case KEY_CHANGED_VERIFIED:
-				pen_s(&p, "VERIFIED KEY CHANGED",
-				    ui_attr(u, UI_S_LOUD));
+				pen_s(&p, "VERIFIED KEY CHANGED!",
+				    ui_attr(u, UI_S_BAR_LOUD));
 				break;
 			}
 		}
@@ -366,7 +366,7 @@ draw_status(struct ui *u, const struct cl_model *m)
 	pen_s(&p, ui_state_words(m, words, sizeof(words)), bar);
 	if (m->muted && m->state != CL_ENDED) {
 		pen_s(&p, "  ", bar);
-		pen_s(&p, "MUTED", ui_attr(u, UI_S_LOUD));
+		pen_s(&p, "MUTED", ui_attr(u, UI_S_BAR_LOUD));
 	}
 	if (u->quitting)
 		pen_s(&p, "  quitting", bar);

@@ -42,6 +42,7 @@ enum ui_style {
 	UI_S_BAR,	/* status bar background */
 	UI_S_LOCK,	/* the lock, "verified" */
 	UI_S_LOUD,	/* changed key: reverse and bold */
+	UI_S_BAR_LOUD,	/* the same on the status bar */
 	UI_S_ERROR,
 	UI_S_DIM,
 	UI_S_KEY,	/* a key's letter in the help bar */
