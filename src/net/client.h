@@ -46,6 +46,11 @@ struct cl_stats {
 	uint64_t	bad;		/* failed authentication / malformed */
 	uint64_t	replayed;	/* replayed or too old */
 	uint64_t	late;		/* jitter buffer: too late to play */
+	uint64_t	played;		/* frames decoded as they came */
+	uint64_t	dropped;	/* frames skipped to shrink the delay */
+	uint64_t	inserted;	/* frames concealed to grow the delay */
+	uint64_t	empty;		/* periods with nothing to play once
+					   playout had begun (gaps) */
 	uint64_t	xruns;
 	float		in_level, out_level;	/* 0..1 peak of the last frame */
 };

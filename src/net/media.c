@@ -39,6 +39,7 @@ struct media {
 	struct jbuf	 jb;
 	size_t		 frame_samples;
 	int		 muted;
+	int		 playing;	/* playout has begun */
 
 	size_t		 ncand, npeer;
 	struct sig_cand	 cand[SIG_CAND_MAX];
@@ -218,8 +219,12 @@ playback_cb(void *arg, int16_t *pcm, size_t n)
 		break;
 	default:
 		dec = 0;
+		if (m->playing)
+			m->st.empty++;
 		break;
 	}
+	if (r != JBUF_EMPTY)
+		m->playing = 1;
 	if (dec < 0)
 		memset(pcm, 0, n * sizeof(pcm[0]));
 	m->st.out_level = peak(pcm, n);
@@ -421,9 +426,6 @@ stats_timer_cb(uv_timer_t *t)
 	}
 	m->st.jitter_ms = js->jitter_ms;
 	m->st.delay_ms = js->delay_ms;
-	m->st.concealed = js->concealed;
-	m->st.fec = js->fec;
-	m->st.late = js->late;
 	if (m->audio != NULL) {
 		audio_get_stats(m->audio, &as);
 		m->st.xruns = as.xruns;
@@ -644,7 +646,16 @@ media_set_mute(struct media *m, int muted)
 void
 media_get_stats(const struct media *m, struct cl_stats *st)
 {
+	const struct jbuf_stats *js = jbuf_stats(&m->jb);
+
 	*st = m->st;
+	/* the playout counters as of now, like the packet counters */
+	st->concealed = js->concealed;
+	st->fec = js->fec;
+	st->late = js->late;
+	st->played = js->played;
+	st->dropped = js->dropped;
+	st->inserted = js->inserted;
 }
 
 int

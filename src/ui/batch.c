@@ -71,13 +71,16 @@ stats_fields(const struct cl_stats *s)
 	    "\"jitter_ms\":%u,\"delay_ms\":%u,\"tx_kbps\":%u,\"rx_kbps\":%u,"
 	    "\"tx_packets\":%llu,\"rx_packets\":%llu,\"concealed\":%llu,"
 	    "\"fec\":%llu,\"late\":%llu,\"bad\":%llu,\"replayed\":%llu,"
-	    "\"xruns\":%llu",
+	    "\"xruns\":%llu,\"played\":%llu,\"dropped\":%llu,"
+	    "\"inserted\":%llu,\"empty\":%llu",
 	    s->rtt_ms, s->loss_pm, s->peer_loss_pm, s->jitter_ms, s->delay_ms,
 	    s->tx_kbps, s->rx_kbps, (unsigned long long)s->tx_packets,
 	    (unsigned long long)s->rx_packets,
 	    (unsigned long long)s->concealed, (unsigned long long)s->fec,
 	    (unsigned long long)s->late, (unsigned long long)s->bad,
-	    (unsigned long long)s->replayed, (unsigned long long)s->xruns);
+	    (unsigned long long)s->replayed, (unsigned long long)s->xruns,
+	    (unsigned long long)s->played, (unsigned long long)s->dropped,
+	    (unsigned long long)s->inserted, (unsigned long long)s->empty);
 }
 
 static void
