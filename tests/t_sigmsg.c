@@ -41,6 +41,8 @@ static const struct {
 	{ SIG_ERROR, "error", B(SIG_T_REASON),
 	    B(SIG_T_TEXT) | B(SIG_T_CALL) | B(SIG_T_NAME) },
 	{ SIG_WELCOME, "welcome", B(SIG_T_VERSION), 0 },
+	{ SIG_RELAY_REQUEST, "relay_request", B(SIG_T_CALL), 0 },
+	/* RELAY_GRANT has an either-or rule: test_relay_grant. */
 };
 #define NSPEC	(sizeof(spec) / sizeof(spec[0]))
 
@@ -402,7 +404,7 @@ test_bitflips(void **state)
 static void
 test_unknown_type(void **state)
 {
-	static const uint8_t types[] = { 0x00, 0x0a, 0x0f, 0x14, 0x7f, 0x80,
+	static const uint8_t types[] = { 0x00, 0x0b, 0x0f, 0x15, 0x7f, 0x80,
 	    0xff };
 	struct sigmsg m;
 	uint8_t out[16];
@@ -420,6 +422,7 @@ test_unknown_type(void **state)
 	for (i = 0; i < NSPEC; i++)
 		assert_string_equal(sigmsg_type_name(spec[i].type),
 		    spec[i].name);
+	assert_string_equal(sigmsg_type_name(SIG_RELAY_GRANT), "relay_grant");
 	assert_string_equal(sigmsg_type_name(0x42), "invalid");
 }
 
@@ -984,6 +987,135 @@ test_sanitize(void **state)
 	assert_int_equal(one, 'Z');
 }
 
+/*
+ * RELAY_GRANT: a grant is CALL, one CAND of kind relay and RELAY (u64 leg,
+ * 32-byte key); a refusal is CALL, REASON and maybe TEXT.  Nothing else.
+ */
+static void
+test_relay_grant(void **state)
+{
+	static const uint8_t golden[] = {
+		0x14,
+		0x01, 0x00, 0x08, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x08,
+		0x04, 0x00, 0x08, 0x03, 0x04, 0xcb, 0x00, 0x71, 0x01, 0x1c,
+		0xb6,
+		0x08, 0x00, 0x28, 0xa0, 0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6,
+		0xa7,
+		0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x08, 0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x0e, 0x0f,
+		0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17,
+		0x18, 0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f,
+	};
+	static const uint8_t refusal[] = {
+		0x14,
+		0x01, 0x00, 0x08, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07,
+		0x08,
+		0x05, 0x00, 0x01, 0x0f,
+		0x06, 0x00, 0x02, 'n', 'o',
+	};
+	uint8_t key[SIG_RELAY_KEYLEN], out[SIG_MSG_MAX], in[SIG_MSG_MAX];
+	struct sigmsg m, d;
+	struct sig_cand c;
+	size_t i, n;
+
+	(void)state;
+	for (i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)i;
+	memset(&c, 0, sizeof(c));
+	c.kind = SIG_CAND_RELAY;
+	c.family = 4;
+	c.addr[0] = 203;
+	c.addr[1] = 0;
+	c.addr[2] = 113;
+	c.addr[3] = 1;
+	c.port = 7350;
+	sigmsg_init(&m, SIG_RELAY_GRANT);
+	sigmsg_set_call(&m, 0x0102030405060708ULL);
+	assert_int_equal(sigmsg_add_cand(&m, &c), 0);
+	sigmsg_set_relay(&m, 0xa0a1a2a3a4a5a6a7ULL, key);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n), 0);
+	assert_int_equal(n, sizeof(golden));
+	assert_memory_equal(out, golden, n);
+	assert_int_equal(decode_copy(&d, golden, sizeof(golden)), 0);
+	assert_true(d.relay_leg == 0xa0a1a2a3a4a5a6a7ULL);
+	assert_memory_equal(d.relay_key, key, sizeof(key));
+	assert_int_equal(d.ncand, 1);
+	assert_int_equal(d.cand[0].kind, SIG_CAND_RELAY);
+	assert_int_equal(d.cand[0].port, 7350);
+	roundtrip(&m);
+
+	/* A refusal. */
+	assert_int_equal(decode_copy(&d, refusal, sizeof(refusal)), 0);
+	assert_int_equal(d.reason, SIG_R_LIMIT);
+	assert_string_equal(d.text, "no");
+	assert_int_equal(decode_copy(&d, refusal, sizeof(refusal) - 5), 0);
+	roundtrip(&d);
+
+	/* Neither grant nor refusal: CALL alone. */
+	assert_int_equal(decode_copy(&d, golden, 12), E2_ERR_MALFORMED);
+	/* A grant without its CAND, or without RELAY. */
+	memcpy(in, golden, 12);
+	memcpy(in + 12, golden + 23, sizeof(golden) - 23);
+	assert_int_equal(decode_copy(&d, in, sizeof(golden) - 11),
+	    E2_ERR_MALFORMED);
+	assert_int_equal(decode_copy(&d, golden, 23), E2_ERR_MALFORMED);
+	/* The CAND must be of kind relay. */
+	memcpy(in, golden, sizeof(golden));
+	in[15] = SIG_CAND_SRFLX;
+	assert_int_equal(decode_copy(&d, in, sizeof(golden)),
+	    E2_ERR_MALFORMED);
+	/* Two CANDs. */
+	memcpy(in, golden, 23);
+	memcpy(in + 23, golden + 12, 11);
+	memcpy(in + 34, golden + 23, sizeof(golden) - 23);
+	assert_int_equal(decode_copy(&d, in, sizeof(golden) + 11),
+	    E2_ERR_MALFORMED);
+	/* A grant with a REASON or a TEXT. */
+	memcpy(in, golden, sizeof(golden));
+	memcpy(in + sizeof(golden), refusal + 12, 4);
+	assert_int_equal(decode_copy(&d, in, sizeof(golden) + 4),
+	    E2_ERR_MALFORMED);
+	memcpy(in + sizeof(golden), refusal + 16, 5);
+	assert_int_equal(decode_copy(&d, in, sizeof(golden) + 5),
+	    E2_ERR_MALFORMED);
+	/* RELAY must be 40 bytes. */
+	memcpy(in, golden, sizeof(golden));
+	in[25] = 0x27;
+	assert_int_equal(decode_copy(&d, in, sizeof(golden) - 1),
+	    E2_ERR_MALFORMED);
+	in[25] = 0x29;
+	in[sizeof(golden)] = 0;
+	assert_int_equal(decode_copy(&d, in, sizeof(golden) + 1),
+	    E2_ERR_MALFORMED);
+	/* RELAY on any other type. */
+	sigmsg_init(&m, SIG_RELAY_REQUEST);
+	sigmsg_set_call(&m, 9);
+	sigmsg_set_relay(&m, 1, key);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+	memcpy(in, "\x0a", 1);
+	memcpy(in + 1, golden + 1, 11);
+	memcpy(in + 12, golden + 23, sizeof(golden) - 23);
+	assert_int_equal(decode_copy(&d, in, sizeof(golden) - 11),
+	    E2_ERR_MALFORMED);
+	assert_int_equal(decode_copy(&d, in, 12), 0);
+	assert_int_equal(d.type, SIG_RELAY_REQUEST);
+	/* The encoder keeps to the same rules. */
+	sigmsg_init(&m, SIG_RELAY_GRANT);
+	sigmsg_set_call(&m, 9);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+	sigmsg_set_relay(&m, 1, key);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+	assert_int_equal(sigmsg_add_cand(&m, &c), 0);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n), 0);
+	sigmsg_set_reason(&m, SIG_R_LIMIT);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+}
+
 int
 main(void)
 {
@@ -1006,6 +1138,7 @@ main(void)
 		cmocka_unit_test(test_total_length),
 		cmocka_unit_test(test_bad_args),
 		cmocka_unit_test(test_sanitize),
+		cmocka_unit_test(test_relay_grant),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

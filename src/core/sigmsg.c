@@ -21,6 +21,8 @@
  */
 #include <string.h>
 
+#include <sodium.h>
+
 #include "buf.h"
 #include "err.h"
 #include "sigmsg.h"
@@ -30,7 +32,7 @@
 
 #define F_KNOWN		(F(SIG_T_CALL) | F(SIG_T_NAME) | F(SIG_T_E2E) | \
 			 F(SIG_T_CAND) | F(SIG_T_REASON) | F(SIG_T_TEXT) | \
-			 F(SIG_T_VERSION))
+			 F(SIG_T_VERSION) | F(SIG_T_RELAY))
 
 #define CAND_LEN4	8	/* kind, family, 4 address bytes, port */
 #define CAND_LEN6	20	/* kind, family, 16 address bytes, port */
@@ -61,6 +63,9 @@ static const struct sig_type_desc sig_types[] = {
 	{ SIG_ERROR, "error", F(SIG_T_REASON),
 	    F(SIG_T_TEXT) | F(SIG_T_CALL) | F(SIG_T_NAME) },
 	{ SIG_WELCOME, "welcome", F(SIG_T_VERSION), 0 },
+	{ SIG_RELAY_REQUEST, "relay_request", F(SIG_T_CALL), 0 },
+	{ SIG_RELAY_GRANT, "relay_grant", F(SIG_T_CALL),
+	    F(SIG_T_RELAY) | F(SIG_T_CAND) | F(SIG_T_REASON) | F(SIG_T_TEXT) },
 };
 
 static const char *const sig_reasons[SIG_R_MAX + 1] = {
@@ -273,6 +278,31 @@ sigmsg_set_reason(struct sigmsg *m, enum sig_reason r)
 	m->fields |= F(SIG_T_REASON);
 }
 
+void
+sigmsg_set_relay(struct sigmsg *m, uint64_t leg,
+    const uint8_t key[SIG_RELAY_KEYLEN])
+{
+	m->relay_leg = leg;
+	memcpy(m->relay_key, key, SIG_RELAY_KEYLEN);
+	m->fields |= F(SIG_T_RELAY);
+}
+
+/*
+ * RELAY_GRANT is either a grant (RELAY and exactly one CAND, of kind
+ * relay; no REASON or TEXT) or a refusal (REASON, maybe TEXT; no RELAY or
+ * CAND).
+ */
+static int
+grant_ok(const struct sigmsg *m)
+{
+	if (m->type != SIG_RELAY_GRANT)
+		return 1;
+	if (SIG_HAS(m, SIG_T_REASON))
+		return !SIG_HAS(m, SIG_T_RELAY) && !SIG_HAS(m, SIG_T_CAND);
+	return SIG_HAS(m, SIG_T_RELAY) && !SIG_HAS(m, SIG_T_TEXT) &&
+	    m->ncand == 1 && m->cand[0].kind == SIG_CAND_RELAY;
+}
+
 /* Checks m against the type table and the per-field rules. */
 static int
 sigmsg_check(const struct sigmsg *m)
@@ -306,6 +336,8 @@ sigmsg_check(const struct sigmsg *m)
 	    !text_ok((const uint8_t *)m->text, strlen(m->text))))
 		return E2_ERR_INVAL;
 	if (SIG_HAS(m, SIG_T_VERSION) && m->version == 0)
+		return E2_ERR_INVAL;
+	if (!grant_ok(m))
 		return E2_ERR_INVAL;
 	return 0;
 }
@@ -381,6 +413,17 @@ sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,
 	if (SIG_HAS(m, SIG_T_VERSION) && (r = put_field(&b, SIG_T_VERSION,
 	    &m->version, 1)) != 0)
 		return r;
+	if (SIG_HAS(m, SIG_T_RELAY)) {
+		uint8_t rv[8 + SIG_RELAY_KEYLEN];
+
+		for (i = 0; i < 8; i++)
+			rv[i] = (uint8_t)(m->relay_leg >> (56 - 8 * i));
+		memcpy(rv + 8, m->relay_key, SIG_RELAY_KEYLEN);
+		r = put_field(&b, SIG_T_RELAY, rv, sizeof(rv));
+		sodium_memzero(rv, sizeof(rv));
+		if (r != 0)
+			return r;
+	}
 	if (b.len > SIG_MSG_MAX)
 		return E2_ERR_TOOBIG;
 	*outlenp = b.len;
@@ -458,6 +501,14 @@ get_field(struct sigmsg *m, uint8_t tag, const uint8_t *v, size_t len)
 			return E2_ERR_MALFORMED;
 		m->version = v[0];
 		return 0;
+	case SIG_T_RELAY:
+		if (len != 8 + SIG_RELAY_KEYLEN)
+			return E2_ERR_MALFORMED;
+		m->relay_leg = 0;
+		for (i = 0; i < 8; i++)
+			m->relay_leg = (m->relay_leg << 8) | v[i];
+		memcpy(m->relay_key, v + 8, SIG_RELAY_KEYLEN);
+		return 0;
 	}
 	return E2_ERR_MALFORMED;
 }
@@ -501,7 +552,7 @@ sigmsg_decode(struct sigmsg *m, const uint8_t *in, size_t len)
 			return r;
 		m->fields |= F(tag);
 	}
-	if ((m->fields & d->required) != d->required)
+	if ((m->fields & d->required) != d->required || !grant_ok(m))
 		return E2_ERR_MALFORMED;
 	return buf_expect_end(&b);
 }

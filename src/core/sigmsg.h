@@ -25,6 +25,7 @@
 #define SIG_E2E_MAX	1024	/* end-to-end handshake message */
 #define SIG_CAND_MAX	8	/* candidates in one message */
 #define SIG_MSG_MAX	4096	/* largest encoded message */
+#define SIG_RELAY_KEYLEN 32	/* relay leg key (see relay.h) */
 
 enum sig_type {
 	/* client -> server */
@@ -38,11 +39,14 @@ enum sig_type {
 	SIG_HANGUP = 0x07,	/* CALL, REASON: either side ends/cancels */
 	SIG_PING = 0x08,	/* keepalive; answered by PONG */
 	SIG_PONG = 0x09,
+	SIG_RELAY_REQUEST = 0x0a, /* CALL: a relay leg for my media */
 	/* server -> client */
 	SIG_REGISTERED = 0x10,	/* NAME: the name is mine (and stored) */
 	SIG_INCOMING = 0x11,	/* CALL, NAME (caller), E2E (msg 1) */
 	SIG_ERROR = 0x12,	/* REASON, TEXT, optional CALL */
 	SIG_WELCOME = 0x13,	/* VERSION: first message after the handshake */
+	SIG_RELAY_GRANT = 0x14,	/* CALL, RELAY, CAND (relay); or CALL, REASON
+				   [TEXT] when refused */
 };
 
 enum sig_tag {
@@ -53,6 +57,7 @@ enum sig_tag {
 	SIG_T_REASON = 0x05,	/* u8 enum sig_reason */
 	SIG_T_TEXT = 0x06,	/* string, 0..SIG_TEXT_MAX */
 	SIG_T_VERSION = 0x07,	/* u8 protocol version */
+	SIG_T_RELAY = 0x08,	/* u64 leg id, 32-byte leg key */
 };
 
 #define SIG_VERSION	1
@@ -105,6 +110,8 @@ struct sigmsg {
 	uint8_t		version;
 	uint8_t		ncand;
 	struct sig_cand	cand[SIG_CAND_MAX];
+	uint64_t	relay_leg;
+	uint8_t		relay_key[SIG_RELAY_KEYLEN];
 };
 
 #define SIG_HAS(m, tag)	(((m)->fields >> (tag)) & 1u)
@@ -118,6 +125,8 @@ int	sigmsg_set_e2e(struct sigmsg *m, const uint8_t *p, size_t len);
 int	sigmsg_add_cand(struct sigmsg *m, const struct sig_cand *c);
 void	sigmsg_set_call(struct sigmsg *m, uint64_t call);
 void	sigmsg_set_reason(struct sigmsg *m, enum sig_reason r);
+void	sigmsg_set_relay(struct sigmsg *m, uint64_t leg,
+	    const uint8_t key[SIG_RELAY_KEYLEN]);
 
 /* Encodes m (only the fields marked present) into out. */
 int	sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,

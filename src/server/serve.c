@@ -11,6 +11,10 @@
  *	struct call	a call in flight: id, caller, callee
  *	struct pendreg	a new name waiting for its commit, with the
  *			connections waiting for the answer
+ *	struct rsess	a relay for one call: two legs (caller, callee),
+ *			each with an id, a key and, once bound by a
+ *			RELAY_BIND datagram, the UDP address it forwards
+ *			from and to
  *
  * New names are stored by a worker thread (uv_queue_work) in batches, so
  * the fsync of a commit never stalls the loop; REGISTERED goes out only
@@ -31,7 +35,9 @@
 #include "err.h"
 #include "log.h"
 #include "nconn.h"
+#include "netaddr.h"
 #include "noise.h"
+#include "relay.h"
 #include "sigmsg.h"
 #include "htab.h"
 #include "serve.h"
@@ -40,6 +46,7 @@
 struct server;
 struct call;
 struct pendreg;
+struct rsess;
 
 struct addrent {
 	struct hnode		 node;
@@ -75,6 +82,34 @@ struct call {
 	struct sclient		*callee;
 	uint64_t		 start_ms;
 	int			 accepted;
+	struct rsess		*relay;
+};
+
+/* An address as the relay keys it: family, 16 address bytes, port. */
+#define RKEY_LEN	19
+
+struct rleg {
+	struct hnode		 id_node;	/* srv->relay_ids */
+	struct hnode		 addr_node;	/* srv->relay_addrs, if bound */
+	struct rsess		*s;
+	uint64_t		 id;
+	uint8_t			 key[RELAY_KEYLEN];
+	int			 bound;
+	struct sockaddr_storage	 addr;
+	uint8_t			 akey[RKEY_LEN];
+	uint64_t		 seq;		/* highest BIND taken */
+	uint64_t		 pk_tokens;	/* thousandths of a packet */
+	uint64_t		 by_tokens;	/* thousandths of a byte */
+	uint64_t		 refill_ms;
+	uint64_t		 fwd_pkts, fwd_bytes, dropped;
+};
+
+struct rsess {
+	TAILQ_ENTRY(rsess)	 link;		/* srv->relayq */
+	struct call		*call;		/* NULL once orphaned */
+	uint64_t		 call_id;
+	uint64_t		 last_ms;	/* last datagram either way */
+	struct rleg		 leg[2];	/* caller, callee */
 };
 
 struct pendreg {
@@ -121,6 +156,10 @@ struct server {
 	size_t			 nconns;
 	int			 stopping;
 	struct ratelimit	 rl;
+	struct htab		 relay_ids;
+	struct htab		 relay_addrs;
+	TAILQ_HEAD(, rsess)	 relayq;
+	size_t			 nrelays;
 };
 
 /* Decoded input and built output: one loop thread, so shared. */
@@ -141,6 +180,10 @@ serve_opts_default(struct serve_opts *o)
 	o->handshake_ms = SERVE_HANDSHAKE_MS;
 	o->idle_ms = SERVE_IDLE_MS;
 	o->ring_ms = SERVE_RING_MS;
+	o->max_relays = SERVE_MAX_RELAYS;
+	o->relay_pps = SERVE_RELAY_PPS;
+	o->relay_kbps = SERVE_RELAY_KBPS;
+	o->relay_idle_ms = SERVE_RELAY_IDLE_MS;
 }
 
 /* ---- logging ---- */
@@ -604,9 +647,24 @@ client_unlink_call(struct sclient *sc, struct call *call)
 	}
 }
 
+static void	relay_free(struct server *, struct rsess *);
+
+/*
+ * Ends a call record.  Its relay ends with it on HANGUP, REJECT and the
+ * ring timeout; when a party's connection dropped (keep_relay) the relay
+ * lives on, orphaned, while media flows through it, so a call survives a
+ * signaling drop; the idle timeout ends it.
+ */
 static void
-call_end(struct server *srv, struct call *call)
+call_end(struct server *srv, struct call *call, int keep_relay)
 {
+	if (call->relay != NULL) {
+		if (keep_relay)
+			call->relay->call = NULL;
+		else
+			relay_free(srv, call->relay);
+		call->relay = NULL;
+	}
 	htab_remove(&srv->calls, &call->node);
 	TAILQ_REMOVE(&srv->callq, call, link);
 	client_unlink_call(call->caller, call);
@@ -737,7 +795,7 @@ h_relay(struct sclient *sc, const struct sigmsg *m, const uint8_t *raw,
 		call->accepted = 1;
 	(void)nconn_send(other->nc, raw, len);
 	if (m->type == SIG_REJECT || m->type == SIG_HANGUP)
-		call_end(srv, call);
+		call_end(srv, call, 0);
 }
 
 static void
@@ -754,6 +812,295 @@ h_pong(struct sclient *sc, const struct sigmsg *m, const uint8_t *raw,
 {
 }
 
+/* ---- the media relay (docs/PROTOCOL.md 5b) ---- */
+
+#define LEG_OF_ID(n)	((struct rleg *)((char *)(n) - \
+			    offsetof(struct rleg, id_node)))
+#define LEG_OF_ADDR(n)	((struct rleg *)((char *)(n) - \
+			    offsetof(struct rleg, addr_node)))
+
+/* The relay's key for an address: IPv4-mapped IPv6 counts as IPv4. */
+static void
+relay_akey(const struct sockaddr *sa, uint8_t k[RKEY_LEN])
+{
+	struct sockaddr_storage ss;
+	uint16_t port;
+
+	netaddr_copy(&ss, sa);
+	netaddr_normalize(&ss);
+	memset(k, 0, RKEY_LEN);
+	port = netaddr_port((struct sockaddr *)&ss);
+	if (ss.ss_family == AF_INET) {
+		k[0] = 4;
+		memcpy(k + 1, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		k[0] = 6;
+		memcpy(k + 1, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+	k[17] = (uint8_t)(port >> 8);
+	k[18] = (uint8_t)port;
+}
+
+static struct rleg *
+relay_by_id(struct server *srv, uint64_t id)
+{
+	struct hnode *n;
+
+	for (n = htab_first(&srv->relay_ids, hash_bytes(srv, &id,
+	    sizeof(id))); n != NULL; n = htab_next(n))
+		if (LEG_OF_ID(n)->id == id)
+			return LEG_OF_ID(n);
+	return NULL;
+}
+
+static struct rleg *
+relay_by_addr(struct server *srv, const uint8_t k[RKEY_LEN])
+{
+	struct hnode *n;
+
+	for (n = htab_first(&srv->relay_addrs, hash_bytes(srv, k,
+	    RKEY_LEN)); n != NULL; n = htab_next(n))
+		if (memcmp(LEG_OF_ADDR(n)->akey, k, RKEY_LEN) == 0)
+			return LEG_OF_ADDR(n);
+	return NULL;
+}
+
+static void
+relay_unbind(struct server *srv, struct rleg *l)
+{
+	if (!l->bound)
+		return;
+	htab_remove(&srv->relay_addrs, &l->addr_node);
+	l->bound = 0;
+}
+
+static void
+relay_free(struct server *srv, struct rsess *rs)
+{
+	int i;
+
+	log_info("relay for call %016llx ended: caller->callee %llu packets "
+	    "%llu bytes (%llu over the limit), callee->caller %llu packets "
+	    "%llu bytes (%llu over the limit)",
+	    (unsigned long long)rs->call_id,
+	    (unsigned long long)rs->leg[0].fwd_pkts,
+	    (unsigned long long)rs->leg[0].fwd_bytes,
+	    (unsigned long long)rs->leg[0].dropped,
+	    (unsigned long long)rs->leg[1].fwd_pkts,
+	    (unsigned long long)rs->leg[1].fwd_bytes,
+	    (unsigned long long)rs->leg[1].dropped);
+	for (i = 0; i < 2; i++) {
+		relay_unbind(srv, &rs->leg[i]);
+		htab_remove(&srv->relay_ids, &rs->leg[i].id_node);
+	}
+	if (rs->call != NULL)
+		rs->call->relay = NULL;
+	TAILQ_REMOVE(&srv->relayq, rs, link);
+	srv->nrelays--;
+	sodium_memzero(rs, sizeof(*rs));
+	free(rs);
+}
+
+static struct rsess *
+relay_new(struct server *srv, struct call *call)
+{
+	struct rsess *rs;
+	int i;
+
+	if ((rs = calloc(1, sizeof(*rs))) == NULL)
+		return NULL;
+	rs->call = call;
+	rs->call_id = call->id;
+	rs->last_ms = uv_now(srv->loop);
+	for (i = 0; i < 2; i++) {
+		struct rleg *l = &rs->leg[i];
+
+		l->s = rs;
+		do
+			randombytes_buf(&l->id, sizeof(l->id));
+		while (l->id == 0 || relay_by_id(srv, l->id) != NULL);
+		randombytes_buf(l->key, sizeof(l->key));
+		l->pk_tokens = (uint64_t)srv->o.relay_pps * 1000;
+		l->by_tokens = (uint64_t)srv->o.relay_kbps * 125 * 1000;
+		l->refill_ms = rs->last_ms;
+		htab_insert(&srv->relay_ids, &l->id_node, hash_bytes(srv,
+		    &l->id, sizeof(l->id)));
+	}
+	TAILQ_INSERT_TAIL(&srv->relayq, rs, link);
+	srv->nrelays++;
+	call->relay = rs;
+	return rs;
+}
+
+static void
+send_grant_refusal(struct sclient *sc, uint64_t call, enum sig_reason r,
+    const char *text)
+{
+	sigmsg_init(&mout, SIG_RELAY_GRANT);
+	sigmsg_set_call(&mout, call);
+	sigmsg_set_reason(&mout, r);
+	sigmsg_set_text(&mout, text);
+	send_msg(sc, &mout);
+}
+
+/*
+ * RELAY_REQUEST(CALL): a party of the call asks for its leg of the
+ * call's relay.  The answer names the relay by the address the client
+ * reached the server at (the UDP port is the TCP port).
+ */
+static void
+h_relay_request(struct sclient *sc, const struct sigmsg *m,
+    const uint8_t *raw, size_t len)
+{
+	struct server *srv = sc->srv;
+	struct call *call = call_find(srv, m->call);
+	struct sockaddr_storage local;
+	struct sig_cand cand;
+	struct rleg *l;
+
+	if (call == NULL || (call->caller != sc && call->callee != sc)) {
+		send_grant_refusal(sc, m->call, SIG_R_PROTOCOL,
+		    "no such call");
+		return;
+	}
+	if (!srv->stun_on || nconn_local_addr(sc->nc, &local) != 0) {
+		send_grant_refusal(sc, m->call, SIG_R_SERVER,
+		    "this server has no UDP socket");
+		return;
+	}
+	if (call->relay == NULL) {
+		if (srv->nrelays >= srv->o.max_relays) {
+			send_grant_refusal(sc, m->call, SIG_R_LIMIT,
+			    srv->o.max_relays == 0 ? "this server relays "
+			    "no media" : "too many relayed calls");
+			return;
+		}
+		if (relay_new(srv, call) == NULL) {
+			send_grant_refusal(sc, m->call, SIG_R_SERVER,
+			    "out of memory");
+			return;
+		}
+		log_debug("relay for call %016llx", (unsigned long long)
+		    call->id);
+	}
+	netaddr_normalize(&local);
+	if (netaddr_to_cand((struct sockaddr *)&local,
+	    netaddr_port((struct sockaddr *)&srv->o.listen), SIG_CAND_RELAY,
+	    &cand) != 0) {
+		send_grant_refusal(sc, m->call, SIG_R_SERVER,
+		    "no relay address");
+		return;
+	}
+	l = &call->relay->leg[call->caller == sc ? 0 : 1];
+	sigmsg_init(&mout, SIG_RELAY_GRANT);
+	sigmsg_set_call(&mout, call->id);
+	(void)sigmsg_add_cand(&mout, &cand);
+	sigmsg_set_relay(&mout, l->id, l->key);
+	send_msg(sc, &mout);
+	sodium_memzero(mout.relay_key, sizeof(mout.relay_key));
+}
+
+/* RELAY_BIND from `from`: binds the leg there, answers RELAY_BOUND. */
+static void
+relay_bind(struct server *srv, uv_udp_t *u, const uint8_t *p, size_t len,
+    const struct sockaddr *from)
+{
+	uint8_t akey[RKEY_LEN], out[RELAY_BOUND_LEN];
+	struct rleg *l, *other;
+	uint64_t leg, seq;
+	uv_buf_t ob;
+	char where[INET6_ADDRSTRLEN + 8];
+
+	if (relay_bind_leg(p, len, &leg) != 0 ||
+	    (l = relay_by_id(srv, leg)) == NULL ||
+	    relay_bind_open(p, len, l->key, &seq) != 0 || seq <= l->seq)
+		return;
+	l->seq = seq;
+	l->s->last_ms = uv_now(srv->loop);
+	relay_akey(from, akey);
+	if (!l->bound || memcmp(l->akey, akey, RKEY_LEN) != 0) {
+		relay_unbind(srv, l);
+		/* The newest BIND from an address wins it. */
+		if ((other = relay_by_addr(srv, akey)) != NULL)
+			relay_unbind(srv, other);
+		netaddr_copy(&l->addr, from);
+		memcpy(l->akey, akey, RKEY_LEN);
+		htab_insert(&srv->relay_addrs, &l->addr_node,
+		    hash_bytes(srv, akey, RKEY_LEN));
+		l->bound = 1;
+		netaddr_str(from, where, sizeof(where));
+		log_debug("relay for call %016llx: %s leg bound at %s",
+		    (unsigned long long)l->s->call_id,
+		    l == &l->s->leg[0] ? "caller" : "callee", where);
+	}
+	other = l == &l->s->leg[0] ? &l->s->leg[1] : &l->s->leg[0];
+	relay_bound_seal(leg, seq, other->bound ? RELAY_F_PEER_BOUND : 0,
+	    l->key, out);
+	ob = uv_buf_init((char *)out, sizeof(out));
+	(void)uv_udp_try_send(u, &ob, 1, from);
+}
+
+/* Takes one packet of len bytes from the leg's buckets; 0 when over. */
+static int
+relay_take(struct server *srv, struct rleg *l, size_t len)
+{
+	uint64_t now = uv_now(srv->loop), dt = now - l->refill_ms;
+	uint64_t pcap = (uint64_t)srv->o.relay_pps * 1000;
+	uint64_t bcap = (uint64_t)srv->o.relay_kbps * 125 * 1000;
+
+	l->refill_ms = now;
+	l->pk_tokens += dt * srv->o.relay_pps;
+	l->by_tokens += dt * srv->o.relay_kbps * 125;
+	if (l->pk_tokens > pcap)
+		l->pk_tokens = pcap;
+	if (l->by_tokens > bcap)
+		l->by_tokens = bcap;
+	if (l->pk_tokens < 1000 || l->by_tokens < (uint64_t)len * 1000)
+		return 0;
+	l->pk_tokens -= 1000;
+	l->by_tokens -= (uint64_t)len * 1000;
+	return 1;
+}
+
+/* A media datagram from a bound leg goes, unchanged, to the other leg. */
+static void
+relay_forward(struct server *srv, uv_udp_t *u, const uint8_t *p, size_t len,
+    const struct sockaddr *from)
+{
+	uint8_t akey[RKEY_LEN];
+	struct rleg *l, *other;
+	uv_buf_t ob;
+
+	relay_akey(from, akey);
+	if ((l = relay_by_addr(srv, akey)) == NULL)
+		return;
+	other = l == &l->s->leg[0] ? &l->s->leg[1] : &l->s->leg[0];
+	if (!other->bound)
+		return;
+	if (!relay_take(srv, l, len)) {
+		l->dropped++;
+		return;
+	}
+	l->s->last_ms = uv_now(srv->loop);
+	ob = uv_buf_init((char *)p, (unsigned)len);
+	if (uv_udp_try_send(u, &ob, 1, (struct sockaddr *)&other->addr) >= 0) {
+		l->fwd_pkts++;
+		l->fwd_bytes += len;
+	}
+}
+
+static void
+relay_sweep(struct server *srv, uint64_t now)
+{
+	struct rsess *rs, *next;
+
+	for (rs = TAILQ_FIRST(&srv->relayq); rs != NULL; rs = next) {
+		next = TAILQ_NEXT(rs, link);
+		if (now - rs->last_ms >= srv->o.relay_idle_ms)
+			relay_free(srv, rs);
+	}
+}
+
 static const struct {
 	uint8_t	type;
 	void	(*fn)(struct sclient *, const struct sigmsg *,
@@ -768,6 +1115,7 @@ static const struct {
 	{ SIG_HANGUP, h_relay },
 	{ SIG_PING, h_ping },
 	{ SIG_PONG, h_pong },
+	{ SIG_RELAY_REQUEST, h_relay_request },
 };
 
 /*
@@ -885,7 +1233,7 @@ on_close(struct nconn *nc, int err, const char *why, void *arg)
 		other = call->caller == sc ? call->callee : call->caller;
 		send_hangup(other, call->id, SIG_R_PEER_GONE,
 		    "the other party's connection dropped");
-		call_end(srv, call);
+		call_end(srv, call, 1);
 	}
 	addr_release(srv, sc->addr);
 	LIST_REMOVE(sc, link);
@@ -962,31 +1310,38 @@ on_connection(uv_stream_t *ls, int status)
 	srv->nconns++;
 }
 
-/* ---- STUN ---- */
+/* ---- UDP: STUN and the relay ---- */
 
 static void
 stun_alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
-	/* One byte more than the largest request, to see truncation. */
-	static uint8_t buf[STUN_MAXREQ + 1];
+	/* One byte more than the largest datagram, to see truncation. */
+	static uint8_t buf[1221 + 1];
 
 	*b = uv_buf_init((char *)buf, sizeof(buf));
 }
 
 static void
-stun_recv_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
-    const struct sockaddr *from, unsigned flags)
+stun_answer(struct server *srv, uv_udp_t *u, const uint8_t *p, size_t n,
+    const struct sockaddr *from)
 {
-	struct server *srv = u->data;
+	struct sockaddr_storage ss;
+	struct sig_cand c;
+	struct stun_addr sa;
 	uint8_t out[STUN_RESP_MAX];
 	uint64_t sec;
 	size_t len;
 	uv_buf_t ob;
 
-	if (n <= 0 || from == NULL || (flags & UV_UDP_PARTIAL))
+	netaddr_copy(&ss, from);
+	netaddr_normalize(&ss);
+	if (netaddr_to_cand((struct sockaddr *)&ss,
+	    netaddr_port((struct sockaddr *)&ss), SIG_CAND_SRFLX, &c) != 0)
 		return;
-	if (stun_binding_response((const uint8_t *)b->base, (size_t)n, from,
-	    out, &len) != 0)
+	sa.family = c.family;
+	memcpy(sa.addr, c.addr, sizeof(sa.addr));
+	sa.port = c.port;
+	if (stun_binding_response(p, n, &sa, out, &len) != 0)
 		return;
 	/* A global cap on replies, so the server is a poor reflector. */
 	sec = uv_now(srv->loop) / 1000;
@@ -998,6 +1353,30 @@ stun_recv_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
 		return;
 	ob = uv_buf_init((char *)out, (unsigned)len);
 	(void)uv_udp_try_send(u, &ob, 1, from);
+}
+
+static void
+stun_recv_cb(uv_udp_t *u, ssize_t n, const uv_buf_t *b,
+    const struct sockaddr *from, unsigned flags)
+{
+	struct server *srv = u->data;
+	const uint8_t *p = (const uint8_t *)b->base;
+
+	if (n <= 0 || from == NULL || (flags & UV_UDP_PARTIAL))
+		return;
+	switch (relay_classify(p, (size_t)n)) {
+	case RELAY_DG_STUN:
+		stun_answer(srv, u, p, (size_t)n, from);
+		break;
+	case RELAY_DG_BIND:
+		relay_bind(srv, u, p, (size_t)n, from);
+		break;
+	case RELAY_DG_MEDIA:
+		relay_forward(srv, u, p, (size_t)n, from);
+		break;
+	default:
+		break;
+	}
 }
 
 static void
@@ -1040,7 +1419,7 @@ sweep_cb(uv_timer_t *t)
 		    "no answer");
 		send_hangup(call->callee, call->id, SIG_R_NO_ANSWER,
 		    "no answer");
-		call_end(srv, call);
+		call_end(srv, call, 0);
 	}
 	/* An idle address record goes once its bucket would be full. */
 	full_ms = srv->o.hs_rate > 0 ?
@@ -1048,6 +1427,7 @@ sweep_cb(uv_timer_t *t)
 	while ((ae = TAILQ_FIRST(&srv->idleq)) != NULL &&
 	    now - ae->refill_ms >= full_ms)
 		addr_free(srv, ae);
+	relay_sweep(srv, now);
 }
 
 static void
@@ -1100,6 +1480,10 @@ server_free(struct server *srv)
 
 	while ((ae = TAILQ_FIRST(&srv->idleq)) != NULL)
 		addr_free(srv, ae);
+	while (!TAILQ_EMPTY(&srv->relayq))
+		relay_free(srv, TAILQ_FIRST(&srv->relayq));
+	htab_free(&srv->relay_ids);
+	htab_free(&srv->relay_addrs);
 	htab_free(&srv->online);
 	htab_free(&srv->addrs);
 	htab_free(&srv->calls);
@@ -1135,7 +1519,10 @@ serve_run(const struct serve_opts *o)
 	TAILQ_INIT(&srv->callq);
 	TAILQ_INIT(&srv->idleq);
 	TAILQ_INIT(&srv->regq);
-	if (htab_init(&srv->online, 1024) != 0 ||
+	TAILQ_INIT(&srv->relayq);
+	if (htab_init(&srv->relay_ids, 64) != 0 ||
+	    htab_init(&srv->relay_addrs, 64) != 0 ||
+	    htab_init(&srv->online, 1024) != 0 ||
 	    htab_init(&srv->addrs, 256) != 0 ||
 	    htab_init(&srv->calls, 64) != 0 ||
 	    htab_init(&srv->pending, 64) != 0) {

@@ -1,9 +1,10 @@
 /*
  * serve.h - the signaling server: registrations, presence and call
- * routing over Noise_XX channels (nconn.h), and a STUN Binding responder
- * (stun.h) on the same address and port over UDP.  The server relays
- * end-to-end handshake messages without reading them and never sees
- * media.
+ * routing over Noise_XX channels (nconn.h), and on UDP at the same address
+ * and port a STUN Binding responder (stun.h) and a media relay (relay.h)
+ * for calls whose clients cannot reach each other directly.  The server
+ * relays end-to-end handshake messages without reading them; the media it
+ * relays is ciphertext under keys it never has.
  *
  * Every limit the server enforces is here (docs/PROTOCOL.md section 5a).
  */
@@ -29,6 +30,10 @@
 #define SERVE_SWEEP_MS		1000	/* call expiry and table cleanup */
 #define SERVE_BACKLOG		4096	/* listen(2) backlog */
 #define SERVE_STUN_RATE		2000	/* STUN replies per second, in all */
+#define SERVE_MAX_RELAYS	1000	/* relayed calls at once */
+#define SERVE_RELAY_PPS		250	/* packets per second, per leg */
+#define SERVE_RELAY_KBPS	512	/* kbit/s per leg (bursts of 1 s) */
+#define SERVE_RELAY_IDLE_MS	30000	/* a relay without datagrams ends */
 /* Largest frame: SIG_MSG_MAX plaintext + the 16-byte tag (+2 header). */
 
 struct serve_opts {
@@ -42,6 +47,10 @@ struct serve_opts {
 	uint32_t		 handshake_ms;
 	uint32_t		 idle_ms;
 	uint32_t		 ring_ms;
+	unsigned		 max_relays;	/* 0: no relay */
+	unsigned		 relay_pps;
+	unsigned		 relay_kbps;
+	uint32_t		 relay_idle_ms;
 };
 
 /* Fills o with the defaults above (listen, key and db left zero). */
