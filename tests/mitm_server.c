@@ -1,0 +1,1128 @@
+/*
+ * mitm_server.c - a hostile signaling server, for tests/mitm.sh.
+ *
+ *	mitm_server --listen HOST:PORT --mode mitm|forward|tamper
+ *	    [--key FILE] [--capture PCAP] [--tamper-every N]
+ *
+ * Towards clients it speaks the signaling protocol as `e2call serve` does:
+ * Noise_XX responder with its own static key (FILE, made if missing, so
+ * that clients that pinned it on first use keep finding the same key),
+ * WELCOME, REGISTER -> REGISTERED (any name, kept in memory only),
+ * DIAL -> INCOMING, the call messages between the two parties, PING ->
+ * PONG.  For every call it binds one UDP socket facing each party.
+ *
+ * mitm: it terminates both end-to-end handshakes itself.  Towards the
+ *	caller it is the callee (responder, a static key of its own, the
+ *	callee's name in the prologue); towards the callee it is the caller
+ *	(initiator, another key of its own).  Each party is told that the
+ *	other's only media candidate is the fixture's socket facing it.
+ *	When the callee accepts, it accepts the caller's leg; then it
+ *	answers CHECK on each side, opens every datagram with the keys of
+ *	its handshake with the sender and seals it again under the keys of
+ *	its handshake with the other party: audio (keeping the frame
+ *	index, the audio counter), PING, PONG, STATS and BYE.
+ * forward: the signaling goes through as it came, except that the CAND
+ *	fields are replaced by the fixture's own socket, so both parties
+ *	send their datagrams to it; it forwards them unchanged and appends
+ *	each to the capture (pcap, link type NULL, IPv4/UDP).
+ * tamper: as forward, but every Nth AUDIO datagram (by its clear type
+ *	nibble; N = --tamper-every, default 25) of each direction gets one
+ *	ciphertext bit flipped before it is forwarded.
+ *
+ * Output, one line each on stdout:
+ *	listening HOST:PORT | registered NAME |
+ *	call ID CALLER CALLEE | code caller|callee ID CODE (mitm: the
+ *	security code of the fixture's handshake with that party) |
+ *	ended ID REASON BY (who ended it: caller, callee or server) |
+ *	media ID to_caller=N to_callee=N tampered_to_caller=N
+ *	    tampered_to_callee=N bad_from_caller=N bad_from_callee=N
+ *	    (datagrams sent to each party, altered on the way, and refused by
+ *	    the fixture, printed when the call's media closes, 1.5 s after
+ *	    its end, or at exit) |
+ *	totals calls=N datagrams=N tampered=N (at exit: SIGTERM or SIGINT).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "call.h"
+#include "err.h"
+#include "keyfile.h"
+#include "mpkt.h"
+#include "nconn.h"
+#include "netaddr.h"
+#include "noise.h"
+#include "sigmsg.h"
+
+#define RING_TIMEOUT_MS	120000
+#define HOLD_END_MS	5000	/* longest an end waits for the callee's
+				   handshake (mitm) */
+#define VERDICT_MS	1000	/* and then for the callee's own verdict */
+#define LINGER_MS	1500	/* media outlives the call's signaling */
+#define TICK_MS		250
+
+enum mode { MODE_MITM, MODE_FORWARD, MODE_TAMPER };
+
+struct conn {
+	struct nconn	*nc;
+	char		 name[SIG_NAME_MAX + 1];
+	struct conn	*next;
+};
+
+struct mcall;
+
+/* The fixture's media towards one party: side 0 the caller, 1 the callee. */
+struct side {
+	struct mcall	*mc;
+	int		 idx;
+	uv_udp_t	 udp;
+	struct sig_cand	 me;		/* the socket, as advertised */
+	struct sockaddr_storage dest;	/* where the party's datagrams come
+					   from (and go to) */
+	int		 have_dest;
+	struct sig_cand	 cand[SIG_CAND_MAX];	/* what the party advertised */
+	size_t		 ncand;
+	struct mpkt	*pk;		/* mitm: keys of the handshake with the
+					   party */
+	uint32_t	 next_audio;	/* mitm: next counter sealed to it */
+	uint64_t	 audio_seen;	/* audio datagrams from the party */
+	uint64_t	 sent;		/* datagrams sent to the party */
+	uint64_t	 tampered;	/* of those, altered */
+	uint64_t	 bad;		/* from the party, refused (mitm) */
+};
+
+struct mcall {
+	uint64_t	 id;
+	struct conn	*conn[2];	/* caller, callee (NULL once gone) */
+	char		 name[2][SIG_NAME_MAX + 1];
+	/* mitm: leg 0 plays the callee to the caller, leg 1 the caller to
+	   the callee */
+	struct call	*leg[2];
+	int		 ended[2];
+	int		 answered;
+	int		 pending_end;
+	uint8_t		 pending_reason;
+	uint64_t	 pending_since;
+	uint64_t	 msg3_at;	/* leg 1 sent message 3 (0: not yet) */
+	int		 over;		/* signaling done; media lingers */
+	struct side	 side[2];
+	uv_timer_t	 linger;
+	int		 handles;
+	struct mcall	*next;
+};
+
+static uv_loop_t	*loop;
+static enum mode	 mode;
+static struct keypair	*server_key;
+static uint8_t		*imp_priv;	/* sodium_malloc: [0..31] plays the
+					   callee, [32..63] plays the caller */
+static struct nconn_limits lim;
+static uv_tcp_t		 listener;
+static uv_timer_t	 tick;
+static uv_signal_t	 sigterm, sigint;
+static struct conn	*conns;
+static struct mcall	*calls;
+static FILE		*capture;
+static unsigned		 tamper_every = 25;
+static uint64_t		 ncalls, ndatagrams, ntampered;
+static int		 shutting_down;
+
+static void	leg_process(struct mcall *mc, int i);
+static void	mcall_over(struct mcall *mc, int media_now);
+
+static void
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mitm_server: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void
+out(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static const char *
+party(int i)
+{
+	return i == 0 ? "caller" : "callee";
+}
+
+/* ---- capture (pcap, link type 0: a 4-byte address family, then IPv4) ---- */
+
+static void
+le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static void
+be16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static void
+capture_open(const char *path)
+{
+	uint8_t h[24];
+
+	if ((capture = fopen(path, "wb")) == NULL)
+		die("%s: %s", path, strerror(errno));
+	memset(h, 0, sizeof(h));
+	le32(h, 0xa1b2c3d4);
+	h[4] = 2;		/* version 2.4 */
+	h[6] = 4;
+	le32(h + 16, 65535);	/* snap length */
+	le32(h + 20, 0);	/* link type NULL (BSD loopback) */
+	if (fwrite(h, 1, sizeof(h), capture) != sizeof(h))
+		die("%s: write failed", path);
+}
+
+static void
+capture_add(const struct sockaddr *from, const struct sig_cand *to,
+    const uint8_t *p, size_t len)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)from;
+	uint8_t h[16 + 4 + 20 + 8];
+	uv_timeval64_t tv;
+
+	if (capture == NULL || from->sa_family != AF_INET || to->family != 4)
+		return;
+	memset(h, 0, sizeof(h));
+	uv_gettimeofday(&tv);
+	le32(h, (uint32_t)tv.tv_sec);
+	le32(h + 4, (uint32_t)tv.tv_usec);
+	le32(h + 8, (uint32_t)(4 + 20 + 8 + len));
+	le32(h + 12, (uint32_t)(4 + 20 + 8 + len));
+	le32(h + 16, 2);			/* AF_INET */
+	h[20] = 0x45;				/* IPv4, 20-byte header */
+	be16(h + 22, (uint16_t)(20 + 8 + len));
+	h[28] = 64;				/* TTL */
+	h[29] = 17;				/* UDP */
+	memcpy(h + 32, &s4->sin_addr, 4);
+	memcpy(h + 36, to->addr, 4);
+	memcpy(h + 40, &s4->sin_port, 2);
+	be16(h + 42, to->port);
+	be16(h + 44, (uint16_t)(8 + len));
+	if (fwrite(h, 1, sizeof(h), capture) != sizeof(h) ||
+	    fwrite(p, 1, len, capture) != len)
+		die("capture: write failed");
+}
+
+/* ---- signaling helpers ---- */
+
+static void
+send_msg(struct conn *c, const struct sigmsg *m)
+{
+	int r;
+
+	if (c == NULL || c->nc == NULL)
+		return;
+	if ((r = nconn_send_sig(c->nc, m)) != 0)
+		fprintf(stderr, "mitm_server: cannot send %s: %s\n",
+		    sigmsg_type_name(m->type), e2_strerror(r));
+}
+
+static void
+send_error(struct conn *c, enum sig_reason reason, const struct sigmsg *about,
+    const char *text)
+{
+	struct sigmsg m;
+
+	sigmsg_init(&m, SIG_ERROR);
+	sigmsg_set_reason(&m, reason);
+	if (about != NULL && SIG_HAS(about, SIG_T_CALL))
+		sigmsg_set_call(&m, about->call);
+	if (text != NULL)
+		(void)sigmsg_set_text(&m, text);
+	send_msg(c, &m);
+}
+
+static struct conn *
+conn_by_name(const char *name)
+{
+	struct conn *c;
+
+	for (c = conns; c != NULL; c = c->next)
+		if (c->nc != NULL && strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static struct mcall *
+mcall_find(uint64_t id)
+{
+	struct mcall *mc;
+
+	for (mc = calls; mc != NULL; mc = mc->next)
+		if (mc->id == id && !mc->over)
+			return mc;
+	return NULL;
+}
+
+/* Where the party of side s receives: where its datagrams came from, or
+ * else the first candidate it advertised. */
+static int
+side_dest(struct side *s, struct sockaddr_storage *ss)
+{
+	if (s->have_dest) {
+		*ss = s->dest;
+		return 0;
+	}
+	if (s->ncand == 0)
+		return E2_ERR_STATE;
+	return netaddr_from_cand(&s->cand[0], ss);
+}
+
+static void
+side_send(struct side *s, const struct sockaddr_storage *to, const uint8_t *p,
+    size_t len)
+{
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)len);
+
+	if (uv_udp_try_send(&s->udp, &b, 1, (const struct sockaddr *)to) >= 0) {
+		s->sent++;
+		ndatagrams++;
+	}
+}
+
+/* ---- media ---- */
+
+static void
+alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+{
+	static uint8_t buf[65536];
+
+	(void)h;
+	(void)hint;
+	*b = uv_buf_init((char *)buf, sizeof(buf));
+}
+
+/* forward, tamper: the datagram goes on unchanged (or with one bit flipped). */
+static void
+forward_datagram(struct side *from, const struct sockaddr *src, uint8_t *p,
+    size_t len)
+{
+	struct side *to = &from->mc->side[1 - from->idx];
+	struct sockaddr_storage dst;
+	uint64_t k;
+
+	capture_add(src, &from->me, p, len);
+	if (side_dest(to, &dst) != 0)
+		return;
+	if (len > MPKT_OVERHEAD && (p[0] >> 4) == MPKT_AUDIO) {
+		from->audio_seen++;
+		if (mode == MODE_TAMPER && from->audio_seen % tamper_every == 0) {
+			/* One bit of the ciphertext or the tag, never the
+			   clear header: the receiver's AEAD must catch it. */
+			k = from->audio_seen / tamper_every;
+			p[MPKT_HDRLEN + k % (len - MPKT_HDRLEN)] ^=
+			    (uint8_t)(1u << (k % 8));
+			to->tampered++;
+			ntampered++;
+		}
+	}
+	side_send(to, &dst, p, len);
+}
+
+static void
+seal_to(struct side *s, enum mpkt_type type, const uint8_t *pl, size_t len,
+    const struct sockaddr_storage *to)
+{
+	uint8_t pkt[MPKT_MAX_DATAGRAM];
+	size_t plen;
+
+	if (mpkt_seal(s->pk, type, pl, len, pkt, sizeof(pkt), &plen) == 0)
+		side_send(s, to, pkt, plen);
+}
+
+static void
+ctrl_to(struct side *s, const struct mpkt_ctrl *c,
+    const struct sockaddr_storage *to)
+{
+	uint8_t pl[MPKT_CTRL_MAXLEN];
+	size_t len;
+
+	if (mpkt_ctrl_encode(c, pl, sizeof(pl), &len) == 0)
+		seal_to(s, MPKT_CONTROL, pl, len, to);
+}
+
+/* mitm: open with the sender's keys; audio is sealed again for the other. */
+static void
+mitm_datagram(struct side *from, const struct sockaddr *src,
+    const uint8_t *p, size_t len)
+{
+	struct side *to = &from->mc->side[1 - from->idx];
+	struct sockaddr_storage back, dst;
+	uint8_t plain[MPKT_MAX_DATAGRAM];
+	struct mpkt_ctrl c, reply;
+	enum mpkt_type type;
+	uint32_t ctr;
+	size_t plen;
+
+	if (from->pk == NULL || mpkt_open(from->pk, p, len, plain,
+	    sizeof(plain), &plen, &type, &ctr) != 0) {
+		from->bad++;
+		return;
+	}
+	netaddr_copy(&from->dest, src);
+	netaddr_normalize(&from->dest);
+	from->have_dest = 1;
+	back = from->dest;
+	if (type == MPKT_AUDIO) {
+		from->audio_seen++;
+		if (to->pk == NULL || side_dest(to, &dst) != 0 ||
+		    ctr < to->next_audio)
+			goto wipe;
+		/* Keep the frame index: the receiver places audio by it. */
+		if (mpkt_skip_audio(to->pk, ctr - to->next_audio) != 0)
+			goto wipe;
+		seal_to(to, MPKT_AUDIO, plain, plen, &dst);
+		to->next_audio = ctr + 1;
+		goto wipe;
+	}
+	if (mpkt_ctrl_decode(&c, plain, plen) != 0)
+		goto wipe;
+	memset(&reply, 0, sizeof(reply));
+	switch (c.type) {
+	case MPKT_CTRL_CHECK:
+		/* Each party's path ends here: answer its checks. */
+		reply.type = MPKT_CTRL_CHECK_REPLY;
+		reply.value = c.value;
+		ctrl_to(from, &reply, &back);
+		break;
+	case MPKT_CTRL_CHECK_REPLY:
+		break;
+	default:
+		/*
+		 * PING and PONG go through, so each party measures the
+		 * round trip to the other; STATS too, so each encoder hears
+		 * the loss the other party sees; BYE ends the other leg.
+		 */
+		if (to->pk != NULL && side_dest(to, &dst) == 0)
+			ctrl_to(to, &c, &dst);
+		break;
+	}
+wipe:
+	sodium_memzero(plain, sizeof(plain));
+}
+
+static void
+udp_recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
+    const struct sockaddr *src, unsigned flags)
+{
+	struct side *s = u->data;
+
+	if (nread <= 0 || src == NULL || (flags & UV_UDP_PARTIAL))
+		return;
+	if (mode == MODE_MITM) {
+		mitm_datagram(s, src, (const uint8_t *)b->base, (size_t)nread);
+		return;
+	}
+	netaddr_copy(&s->dest, src);
+	netaddr_normalize(&s->dest);
+	s->have_dest = 1;
+	forward_datagram(s, src, (uint8_t *)b->base, (size_t)nread);
+}
+
+static void
+side_init(struct mcall *mc, int i)
+{
+	struct side *s = &mc->side[i];
+
+	s->mc = mc;
+	s->idx = i;
+	uv_udp_init(loop, &s->udp);
+	s->udp.data = s;
+	mc->handles++;
+}
+
+static int
+side_bind(struct side *s)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in a4;
+	int len = sizeof(ss), r;
+
+	uv_ip4_addr("127.0.0.1", 0, &a4);
+	if ((r = uv_udp_bind(&s->udp, (struct sockaddr *)&a4, 0)) != 0 ||
+	    (r = uv_udp_getsockname(&s->udp, (struct sockaddr *)&ss,
+	    &len)) != 0 ||
+	    (r = uv_udp_recv_start(&s->udp, alloc_cb, udp_recv_cb)) != 0) {
+		fprintf(stderr, "mitm_server: UDP socket: %s\n",
+		    uv_strerror(r));
+		return E2_ERR_IO;
+	}
+	if (netaddr_to_cand((struct sockaddr *)&ss,
+	    netaddr_port((struct sockaddr *)&ss), SIG_CAND_HOST,
+	    &s->me) != 0)
+		return E2_ERR_IO;
+	return 0;
+}
+
+/* ---- calls ---- */
+
+static void
+mcall_closed(uv_handle_t *h)
+{
+	struct mcall *mc = h->data;
+	int i;
+
+	if (h->type == UV_UDP)
+		mc = ((struct side *)h->data)->mc;
+	if (--mc->handles > 0)
+		return;
+	for (i = 0; i < 2; i++) {
+		call_free(mc->leg[i]);
+		mpkt_free(mc->side[i].pk);
+	}
+	sodium_memzero(mc, sizeof(*mc));
+	free(mc);
+}
+
+static void
+mcall_free(struct mcall *mc)
+{
+	struct mcall **pp;
+	int i;
+
+	for (pp = &calls; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == mc) {
+			*pp = mc->next;
+			break;
+		}
+	out("media %016" PRIx64 " to_caller=%" PRIu64 " to_callee=%" PRIu64
+	    " tampered_to_caller=%" PRIu64 " tampered_to_callee=%" PRIu64
+	    " bad_from_caller=%" PRIu64 " bad_from_callee=%" PRIu64
+	    " audio_from_caller=%" PRIu64 " audio_from_callee=%" PRIu64,
+	    mc->id, mc->side[0].sent, mc->side[1].sent, mc->side[0].tampered,
+	    mc->side[1].tampered, mc->side[0].bad, mc->side[1].bad,
+	    mc->side[0].audio_seen, mc->side[1].audio_seen);
+	if (capture != NULL)
+		fflush(capture);
+	for (i = 0; i < 2; i++)
+		if (!uv_is_closing((uv_handle_t *)&mc->side[i].udp))
+			uv_close((uv_handle_t *)&mc->side[i].udp,
+			    mcall_closed);
+	uv_close((uv_handle_t *)&mc->linger, mcall_closed);
+}
+
+static void
+linger_cb(uv_timer_t *t)
+{
+	mcall_free(t->data);
+}
+
+/* The call's signaling is over; its media goes on a little longer. */
+static void
+mcall_over(struct mcall *mc, int media_now)
+{
+	if (mc->over)
+		return;
+	mc->over = 1;
+	if (media_now)
+		mcall_free(mc);
+	else
+		uv_timer_start(&mc->linger, linger_cb, LINGER_MS, 0);
+}
+
+static struct mcall *
+mcall_new(uint64_t id, struct conn *caller, struct conn *callee)
+{
+	struct mcall *mc;
+
+	if ((mc = calloc(1, sizeof(*mc))) == NULL)
+		return NULL;
+	mc->id = id;
+	mc->conn[0] = caller;
+	mc->conn[1] = callee;
+	snprintf(mc->name[0], sizeof(mc->name[0]), "%s", caller->name);
+	snprintf(mc->name[1], sizeof(mc->name[1]), "%s", callee->name);
+	uv_timer_init(loop, &mc->linger);
+	mc->linger.data = mc;
+	mc->handles = 1;
+	mc->next = calls;
+	calls = mc;
+	ncalls++;
+	side_init(mc, 0);
+	side_init(mc, 1);
+	if (side_bind(&mc->side[0]) != 0 || side_bind(&mc->side[1]) != 0) {
+		mcall_over(mc, 1);
+		return NULL;
+	}
+	return mc;
+}
+
+static void
+copy_cands(struct side *s, const struct sig_cand *cand, size_t n)
+{
+	if (n > SIG_CAND_MAX)
+		n = SIG_CAND_MAX;
+	memcpy(s->cand, cand, n * sizeof(*cand));
+	s->ncand = n;
+}
+
+/* ---- forward and tamper: relay, rewriting the candidates ---- */
+
+static void
+forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
+{
+	struct sigmsg *fw = m;
+	int to = 1 - from, ok;
+
+	switch (m->type) {
+	case SIG_RINGING:
+	case SIG_ACCEPT:
+	case SIG_REJECT:
+		ok = from == 1;
+		break;
+	case SIG_HANDSHAKE:
+		ok = from == 0;
+		break;
+	case SIG_HANGUP:
+		ok = 1;
+		break;
+	default:
+		ok = 0;
+		break;
+	}
+	if (!ok) {
+		send_error(mc->conn[from], SIG_R_PROTOCOL, m,
+		    "not allowed here");
+		return;
+	}
+	if (m->type == SIG_HANDSHAKE || m->type == SIG_ACCEPT) {
+		/* The party at the other end is to send its media here. */
+		copy_cands(&mc->side[from], m->cand, m->ncand);
+		m->ncand = 0;
+		(void)sigmsg_add_cand(fw, &mc->side[to].me);
+	}
+	send_msg(mc->conn[to], fw);
+	if (m->type == SIG_REJECT || m->type == SIG_HANGUP) {
+		out("ended %016" PRIx64 " %s %s", mc->id,
+		    sig_reason_name(m->reason), party(from));
+		mcall_over(mc, 0);
+	}
+}
+
+/* ---- mitm: two calls of the fixture's own ---- */
+
+static void
+leg_send(struct mcall *mc, int i, const struct sigmsg *m)
+{
+	struct sigmsg *in;
+
+	if (m->type != SIG_DIAL) {
+		send_msg(mc->conn[i], m);
+		return;
+	}
+	/* Leg 1's DIAL goes to the callee as the INCOMING a server makes. */
+	if ((in = malloc(sizeof(*in))) == NULL)
+		return;
+	*in = *m;
+	in->type = SIG_INCOMING;
+	(void)sigmsg_set_name(in, mc->name[0]);
+	send_msg(mc->conn[1], in);
+	free(in);
+}
+
+static void
+leg_keys(struct mcall *mc, int i)
+{
+	uint8_t *k;
+
+	if ((k = sodium_malloc(64)) == NULL)
+		return;
+	if (call_media_keys(mc->leg[i], k, k + 32) == 0 &&
+	    mc->side[i].pk == NULL)
+		(void)mpkt_new(&mc->side[i].pk, k, k + 32);
+	sodium_free(k);
+}
+
+/* One leg ended (reason r): end the other one the same way. */
+static void
+relay_end(struct mcall *mc, int i, uint8_t r, int force)
+{
+	int j = 1 - i;
+
+	if (mc->leg[j] == NULL || mc->ended[j])
+		return;
+	/*
+	 * The callee judges the key only once it holds message 3: until leg
+	 * 1 has sent it, and a moment after, hold the caller's end back, so
+	 * that the callee's own check runs (and shows, and is answered) as
+	 * it would with the caller still on the line.
+	 */
+	if (j == 1 && !force && mc->leg[1]->state != CALL_S_ACTIVE) {
+		if (!mc->pending_end) {
+			mc->pending_end = 1;
+			mc->pending_reason = r;
+			mc->pending_since = uv_now(loop);
+		}
+		return;
+	}
+	mc->pending_end = 0;
+	(void)call_hangup(mc->leg[j], r);
+	leg_process(mc, j);
+}
+
+static void
+leg_process(struct mcall *mc, int i)
+{
+	const struct call_action *a;
+	struct call *c = mc->leg[i];
+
+	while ((a = call_next_action(c)) != NULL) {
+		switch (a->kind) {
+		case CALL_A_SEND:
+			leg_send(mc, i, &a->msg);
+			break;
+		case CALL_A_KEY_CHECK:
+			/* Whatever key the party has suits the fixture. */
+			(void)call_key_status(c, CALL_KEY_NEW);
+			break;
+		case CALL_A_RINGING:
+			mc->msg3_at = uv_now(loop);
+			break;
+		case CALL_A_CODE:
+			out("code %s %016" PRIx64 " %s", party(i), mc->id,
+			    c->code);
+			leg_keys(mc, i);
+			break;
+		case CALL_A_ACTIVE:
+			copy_cands(&mc->side[i], c->peer_cand, c->npeer_cand);
+			break;
+		case CALL_A_ENDED:
+			mc->ended[i] = 1;
+			out("ended %016" PRIx64 " %s %s", mc->id,
+			    sig_reason_name(c->end_reason),
+			    c->ended_by_peer ? party(i) : "server");
+			relay_end(mc, i, c->end_reason, 0);
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+/* After any event: answer the caller once the callee answered; let a held
+ * end through; close the call when both legs are over. */
+static void
+mitm_progress(struct mcall *mc)
+{
+	struct call *l0 = mc->leg[0], *l1 = mc->leg[1];
+
+	if (mc->over)
+		return;
+	if (l1 != NULL && mc->pending_end && (mc->ended[1] ||
+	    uv_now(loop) - mc->pending_since >= HOLD_END_MS ||
+	    (mc->msg3_at != 0 && uv_now(loop) - mc->msg3_at >= VERDICT_MS)))
+		relay_end(mc, 0, mc->pending_reason, 1);
+	if (!mc->answered && l0 != NULL && l1 != NULL && !mc->ended[0] &&
+	    l0->state == CALL_S_RINGING_IN && l1->state == CALL_S_ACTIVE) {
+		mc->answered = 1;
+		if (call_answer(l0) == 0)
+			leg_process(mc, 0);
+	}
+	if ((l0 == NULL || mc->ended[0]) && (l1 == NULL || mc->ended[1]))
+		mcall_over(mc, 0);
+}
+
+static void
+mitm_dial(struct mcall *mc, const struct sigmsg *dial)
+{
+	struct sigmsg *in;
+	uint64_t now = uv_now(loop);
+	int r;
+
+	if ((in = malloc(sizeof(*in))) == NULL) {
+		mcall_over(mc, 1);
+		return;
+	}
+	*in = *dial;
+	in->type = SIG_INCOMING;
+	(void)sigmsg_set_name(in, mc->name[0]);
+	r = call_new_incoming(&mc->leg[0], in, mc->name[1], imp_priv, now,
+	    RING_TIMEOUT_MS);
+	free(in);
+	if (r != 0) {
+		send_error(mc->conn[0], SIG_R_SERVER, dial, NULL);
+		mcall_over(mc, 1);
+		return;
+	}
+	call_set_cands(mc->leg[0], &mc->side[0].me, 1);
+	leg_process(mc, 0);
+	if (mc->ended[0]) {		/* message 1 did not read */
+		mitm_progress(mc);
+		return;
+	}
+	if (call_new_outgoing(&mc->leg[1], mc->id, mc->name[0], mc->name[1],
+	    imp_priv + 32, now, RING_TIMEOUT_MS) != 0) {
+		(void)call_hangup(mc->leg[0], SIG_R_SERVER);
+		leg_process(mc, 0);
+		mitm_progress(mc);
+		return;
+	}
+	call_set_cands(mc->leg[1], &mc->side[1].me, 1);
+	leg_process(mc, 1);
+	mitm_progress(mc);
+}
+
+/* ---- messages from clients ---- */
+
+static void
+on_dial(struct conn *c, struct sigmsg *m)
+{
+	struct conn *callee;
+	struct mcall *mc;
+
+	if (c->name[0] == '\0') {
+		send_error(c, SIG_R_PROTOCOL, m, "register first");
+		return;
+	}
+	if (mcall_find(m->call) != NULL) {
+		send_error(c, SIG_R_PROTOCOL, m, "call id in use");
+		return;
+	}
+	if ((callee = conn_by_name(m->name)) == NULL) {
+		send_error(c, SIG_R_UNKNOWN, m, NULL);
+		return;
+	}
+	if (callee == c) {
+		send_error(c, SIG_R_PROTOCOL, m, "cannot call yourself");
+		return;
+	}
+	if ((mc = mcall_new(m->call, c, callee)) == NULL) {
+		send_error(c, SIG_R_SERVER, m, NULL);
+		return;
+	}
+	out("call %016" PRIx64 " %s %s", mc->id, mc->name[0], mc->name[1]);
+	if (mode == MODE_MITM) {
+		mitm_dial(mc, m);
+		return;
+	}
+	m->type = SIG_INCOMING;
+	(void)sigmsg_set_name(m, c->name);
+	send_msg(callee, m);
+}
+
+static void
+on_msg(struct nconn *nc, const uint8_t *p, size_t len, void *arg)
+{
+	struct conn *c = arg;
+	struct sigmsg *m, r;
+	struct mcall *mc;
+	int from;
+
+	if ((m = malloc(sizeof(*m))) == NULL)
+		return;
+	if (sigmsg_decode(m, p, len) != 0) {
+		send_error(c, SIG_R_PROTOCOL, NULL, "malformed message");
+		nconn_close(nc, "malformed message");
+		goto done;
+	}
+	switch (m->type) {
+	case SIG_REGISTER:
+		snprintf(c->name, sizeof(c->name), "%s", m->name);
+		sigmsg_init(&r, SIG_REGISTERED);
+		(void)sigmsg_set_name(&r, m->name);
+		send_msg(c, &r);
+		out("registered %s", m->name);
+		goto done;
+	case SIG_DIAL:
+		on_dial(c, m);
+		goto done;
+	case SIG_PING:
+		sigmsg_init(&r, SIG_PONG);
+		send_msg(c, &r);
+		goto done;
+	case SIG_PONG:
+		goto done;
+	case SIG_RINGING:
+	case SIG_HANDSHAKE:
+	case SIG_ACCEPT:
+	case SIG_REJECT:
+	case SIG_HANGUP:
+		break;
+	default:
+		send_error(c, SIG_R_PROTOCOL, NULL, "not a client message");
+		nconn_close(nc, "not a client message");
+		goto done;
+	}
+	if ((mc = mcall_find(m->call)) == NULL ||
+	    (mc->conn[0] != c && mc->conn[1] != c)) {
+		/* The end of a call that is already over needs no answer. */
+		if (m->type != SIG_REJECT && m->type != SIG_HANGUP)
+			send_error(c, SIG_R_PROTOCOL, m, "no such call");
+		goto done;
+	}
+	from = mc->conn[0] == c ? 0 : 1;
+	if (mode != MODE_MITM) {
+		forward_call_msg(mc, from, m);
+		goto done;
+	}
+	if (mc->leg[from] != NULL && !mc->ended[from]) {
+		(void)call_on_msg(mc->leg[from], m, uv_now(loop));
+		leg_process(mc, from);
+	}
+	mitm_progress(mc);
+done:
+	sodium_memzero(m, sizeof(*m));
+	free(m);
+}
+
+static void
+on_open(struct nconn *nc, void *arg)
+{
+	struct sigmsg w;
+
+	(void)arg;
+	sigmsg_init(&w, SIG_WELCOME);
+	w.version = SIG_VERSION;
+	w.fields |= 1u << SIG_T_VERSION;
+	(void)nconn_send_sig(nc, &w);
+}
+
+static void
+on_close(struct nconn *nc, int err, const char *why, void *arg)
+{
+	struct conn *c = arg, **pp;
+	struct mcall *mc, *next;
+	struct sigmsg m;
+	int i;
+
+	(void)nc;
+	(void)err;
+	(void)why;
+	c->nc = NULL;
+	for (mc = calls; mc != NULL; mc = next) {
+		next = mc->next;
+		if (mc->over || (mc->conn[0] != c && mc->conn[1] != c))
+			continue;
+		i = mc->conn[0] == c ? 0 : 1;
+		mc->conn[i] = NULL;
+		if (mode != MODE_MITM) {
+			sigmsg_init(&m, SIG_HANGUP);
+			sigmsg_set_call(&m, mc->id);
+			sigmsg_set_reason(&m, SIG_R_PEER_GONE);
+			send_msg(mc->conn[1 - i], &m);
+			out("ended %016" PRIx64 " peer_gone %s", mc->id,
+			    party(i));
+			mcall_over(mc, 0);
+			continue;
+		}
+		if (mc->leg[i] != NULL && !mc->ended[i]) {
+			(void)call_hangup(mc->leg[i], SIG_R_PEER_GONE);
+			mc->leg[i]->ended_by_peer = 1;
+			leg_process(mc, i);
+		}
+		mitm_progress(mc);
+	}
+	for (pp = &conns; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	free(c);
+}
+
+static const struct nconn_cbs cbs = { on_open, on_msg, on_close };
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct conn *c;
+
+	if (status < 0 || shutting_down)
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	if (nconn_accept(server, server_key, &lim, &cbs, c, &c->nc) != 0) {
+		free(c);
+		return;
+	}
+	c->next = conns;
+	conns = c;
+}
+
+/* ---- life ---- */
+
+static void
+tick_cb(uv_timer_t *t)
+{
+	struct mcall *mc, *next;
+	int i;
+
+	(void)t;
+	if (mode != MODE_MITM)
+		return;
+	for (mc = calls; mc != NULL; mc = next) {
+		next = mc->next;
+		if (mc->over)
+			continue;
+		for (i = 0; i < 2; i++) {
+			if (mc->leg[i] == NULL || mc->ended[i])
+				continue;
+			call_tick(mc->leg[i], uv_now(loop));
+			leg_process(mc, i);
+		}
+		mitm_progress(mc);
+	}
+}
+
+static void
+shutdown_all(void)
+{
+	struct conn *c;
+
+	if (shutting_down)
+		return;
+	shutting_down = 1;
+	while (calls != NULL) {
+		calls->over = 1;
+		uv_timer_stop(&calls->linger);
+		mcall_free(calls);
+	}
+	for (c = conns; c != NULL; c = c->next)
+		if (c->nc != NULL)
+			nconn_close(c->nc, "server shutting down");
+	uv_close((uv_handle_t *)&listener, NULL);
+	uv_close((uv_handle_t *)&tick, NULL);
+	uv_close((uv_handle_t *)&sigterm, NULL);
+	uv_close((uv_handle_t *)&sigint, NULL);
+	out("totals calls=%" PRIu64 " datagrams=%" PRIu64 " tampered=%" PRIu64,
+	    ncalls, ndatagrams, ntampered);
+}
+
+static void
+signal_cb(uv_signal_t *s, int signum)
+{
+	(void)s;
+	(void)signum;
+	shutdown_all();
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: mitm_server --listen HOST:PORT "
+	    "--mode mitm|forward|tamper [--key FILE] [--capture PCAP] "
+	    "[--tamper-every N]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *listen_at = NULL, *keypath = NULL, *cap = NULL;
+	struct sockaddr_storage ss;
+	char err[300], where[96];
+	int i, r, have_mode = 0;
+
+	for (i = 1; i < argc; i++) {
+		if (i + 1 >= argc)
+			usage();
+		if (strcmp(argv[i], "--listen") == 0)
+			listen_at = argv[++i];
+		else if (strcmp(argv[i], "--key") == 0)
+			keypath = argv[++i];
+		else if (strcmp(argv[i], "--capture") == 0)
+			cap = argv[++i];
+		else if (strcmp(argv[i], "--tamper-every") == 0) {
+			tamper_every = (unsigned)strtoul(argv[++i], NULL, 10);
+			if (tamper_every == 0)
+				usage();
+		} else if (strcmp(argv[i], "--mode") == 0) {
+			i++;
+			have_mode = 1;
+			if (strcmp(argv[i], "mitm") == 0)
+				mode = MODE_MITM;
+			else if (strcmp(argv[i], "forward") == 0)
+				mode = MODE_FORWARD;
+			else if (strcmp(argv[i], "tamper") == 0)
+				mode = MODE_TAMPER;
+			else
+				usage();
+		} else
+			usage();
+	}
+	if (listen_at == NULL || !have_mode)
+		usage();
+	if (sodium_init() < 0)
+		die("sodium_init failed");
+	if (netaddr_parse(listen_at, &ss, err, sizeof(err)) != 0)
+		die("%s", err);
+	if (keypath != NULL) {
+		if (keyfile_load(keypath, 1, &server_key, NULL, err,
+		    sizeof(err)) != 0)
+			die("%s", err);
+	} else {
+		if ((server_key = calloc(1, sizeof(*server_key))) == NULL ||
+		    (server_key->priv = sodium_malloc(32)) == NULL)
+			die("out of memory");
+		noise_keypair(server_key->priv, server_key->pub);
+	}
+	/* The keys the fixture shows each party in place of the other's. */
+	if ((imp_priv = sodium_malloc(64)) == NULL)
+		die("out of memory");
+	{
+		uint8_t pub[32];
+
+		noise_keypair(imp_priv, pub);
+		noise_keypair(imp_priv + 32, pub);
+	}
+	if (cap != NULL)
+		capture_open(cap);
+	nconn_limits_default(&lim);
+
+	loop = uv_default_loop();
+	uv_tcp_init(loop, &listener);
+	if ((r = uv_tcp_bind(&listener, (struct sockaddr *)&ss, 0)) != 0 ||
+	    (r = uv_listen((uv_stream_t *)&listener, 64, on_connection)) != 0)
+		die("cannot listen on %s: %s", listen_at, uv_strerror(r));
+	uv_timer_init(loop, &tick);
+	uv_timer_start(&tick, tick_cb, TICK_MS, TICK_MS);
+	uv_signal_init(loop, &sigterm);
+	uv_signal_start(&sigterm, signal_cb, SIGTERM);
+	uv_signal_init(loop, &sigint);
+	uv_signal_start(&sigint, signal_cb, SIGINT);
+	netaddr_str((struct sockaddr *)&ss, where, sizeof(where));
+	out("listening %s mode %s", where, mode == MODE_MITM ? "mitm" :
+	    mode == MODE_FORWARD ? "forward" : "tamper");
+
+	uv_run(loop, UV_RUN_DEFAULT);
+
+	if (capture != NULL && fclose(capture) != 0)
+		die("capture: %s", strerror(errno));
+	sodium_free(imp_priv);
+	keypair_free(server_key);
+	(void)uv_loop_close(loop);
+	return 0;
+}
