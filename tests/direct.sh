@@ -9,7 +9,7 @@ ADDR=127.0.0.1:$PORT
 
 direct_listen() {	# direct_listen OUT [options]
 	out=$1; shift
-	as_user alice "$E2CALL" listen --direct --listen "$ADDR" --batch \
+	as_user_bg alice "$E2CALL" listen --direct --listen "$ADDR" --batch \
 		--audio null --once "$@" >"$out" 2>"$out.err" &
 	LPID=$!; PIDS="$PIDS $LPID"
 	n=50; while [ $n -gt 0 ] && ! grep -q '"registered"' "$out" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
@@ -91,18 +91,18 @@ if command -v espeak-ng >/dev/null && command -v sox >/dev/null; then
 	espeak-ng -w "$T/s.wav" "Testing the echo, one two three." 2>/dev/null
 	sox "$T/s.wav" -r 48000 -c 1 -b 16 "$T/say.wav"
 	configure echo
-	as_user echo "$E2CALL" echo --direct --listen "$ADDR" >"$T/e" 2>&1 &
+	as_user_bg echo "$E2CALL" echo --direct --listen "$ADDR" >"$T/e" 2>&1 &
 	EPID=$!; PIDS="$PIDS $EPID"
 	n=50; while [ $n -gt 0 ] && ! grep -q '"registered"' "$T/e" 2>/dev/null; do sleep 0.1; n=$((n - 1)); done
 	as_user bob timeout 30 "$E2CALL" dial "echo@$ADDR" --batch --accept-changed-key \
-		--play "$T/say.wav" --record "$T/heard.wav" --timeout 6 >"$T/b9" 2>&1
+		--play "$T/say.wav" --record "$T/heard.wav" --timeout 8 >"$T/b9" 2>&1
 	RC=$?
 	r=$("$top_builddir/tests/wavcmp" "$T/say.wav" "$T/heard.wav" 3000); echo "# echo: $r"
 	c=$(echo "$r" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/')
 	l=$(echo "$r" | sed 's/.*lag_ms=\([0-9]*\).*/\1/')
 	check "echo call exits 0 (got $RC)" [ "$RC" -eq 0 ]
-	check "the echo came back (corr $c > 0.8)" awk -v c="$c" 'BEGIN { exit !(c > 0.8) }'
-	check "a moment later (lag $l ms, 600..1200)" test "$l" -ge 600 -a "$l" -le 1200
+	check "the echo came back (corr $c > 0.7)" awk -v c="$c" 'BEGIN { exit !(c > 0.7) }'
+	check "a moment later (lag $l ms, 600..2000)" test "$l" -ge 600 -a "$l" -le 2000
 	check "the echo bot keeps running for the next call" kill -0 "$EPID"
 else
 	echo "# SKIP: echo check needs espeak-ng and sox"

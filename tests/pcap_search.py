@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
-"""pcap_search PCAP DUMP [DUMP...]: does any captured UDP datagram carry a
-plaintext Opus frame?
+"""pcap_search [--ports A,B] PCAP DUMP [DUMP...]: does any captured UDP
+datagram carry a plaintext Opus frame?
+
+With --ports, only datagrams between those two UDP ports count (the two
+clients' media sockets), so other traffic on the interface is ignored.
 
 DUMP files hold the frames the clients encoded (--dump-opus: u16 big-endian
 length, bytes).  Every 8-byte window of every frame (after its first byte,
@@ -47,10 +50,14 @@ def read_pcap(path):
         else:
             sys.exit("pcap_search: link type %d not handled" % linktype)
         if proto == 0x0800 and len(pkt) >= 20 and pkt[9] == 17:
-            ihl = (pkt[0] & 15) * 4
-            yield pkt[ihl + 8:]
+            udp = pkt[(pkt[0] & 15) * 4:]
         elif proto == 0x86DD and len(pkt) >= 40 and pkt[6] == 17:
-            yield pkt[48:]
+            udp = pkt[40:]
+        else:
+            continue
+        if len(udp) >= 8:
+            sport, dport = struct.unpack(">HH", udp[:4])
+            yield sport, dport, udp[8:]
 
 
 def read_dump(path):
@@ -73,12 +80,13 @@ def selftest(dump):
     out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
     for payload in (b"\x15\x00\x00\x00\x01" + frame, os.urandom(80)):
         ip = bytes([0x45, 0, 0, 0, 0, 0, 0, 0, 64, 17]) + bytes(10)
-        pkt = bytes(12) + b"\x08\x00" + ip + bytes(8) + payload
+        udp = struct.pack(">HHHH", 1000, 2000, 8 + len(payload), 0)
+        pkt = bytes(12) + b"\x08\x00" + ip + udp + payload
         out += struct.pack("<IIII", 0, 0, len(pkt), len(pkt)) + pkt
     fd, path = tempfile.mkstemp(suffix=".pcap")
     os.write(fd, out)
     os.close(fd)
-    sys.argv = [sys.argv[0], path, dump]
+    sys.argv = [sys.argv[0], "--ports", "1000,2000", path, dump]
     try:
         main()
     except SystemExit as e:
@@ -91,16 +99,22 @@ def selftest(dump):
 def main():
     if len(sys.argv) == 3 and sys.argv[1] == "--selftest":
         selftest(sys.argv[2])
-    if len(sys.argv) < 3:
-        sys.exit("usage: pcap_search PCAP DUMP [DUMP...]")
+    args = sys.argv[1:]
+    ports = None
+    if len(args) >= 2 and args[0] == "--ports":
+        ports = set(int(p) for p in args[1].split(","))
+        args = args[2:]
+    if len(args) < 2:
+        sys.exit("usage: pcap_search [--ports A,B] PCAP DUMP [DUMP...]")
     frames = []
-    for d in sys.argv[2:]:
+    for d in args[1:]:
         frames += read_dump(d)
     windows = set()
     for fr in frames:
         for i in range(1, len(fr) - 8 + 1):
             windows.add(fr[i:i + 8])
-    payloads = list(read_pcap(sys.argv[1]))
+    payloads = [p for (sp, dp, p) in read_pcap(args[0])
+                if ports is None or {sp, dp} == ports]
     media = [p for p in payloads if len(p) >= 1 and (p[0] >> 4) in (1, 2)]
     short = [p for p in media if len(p) < 21]
     hits = 0

@@ -31,7 +31,7 @@ if [ "$(id -u)" -eq 0 ] && command -v tcpdump >/dev/null; then
 fi
 
 # 1. Both directions at once.
-as_user alice timeout 40 "$E2CALL" listen --batch --auto-answer --once \
+as_user_bg alice timeout 40 "$E2CALL" listen --batch --auto-answer --once \
 	--play "$T/alice.wav" --record "$T/alice_heard.wav" \
 	--dump-opus "$T/alice.opus" >"$T/a1" 2>"$T/a1.err" &
 apid=$!; PIDS="$PIDS $apid"
@@ -54,7 +54,9 @@ check "no packet failed authentication" sh -c "grep '\"final\":true' '$T/b1' | g
 
 if [ -n "$capture" ]; then
 	sleep 1; kill $TCPDUMP; wait $TCPDUMP 2>/dev/null
-	out=$(python3 "$top_srcdir/tests/pcap_search.py" "$T/wire.pcap" "$T/alice.opus" "$T/bob.opus"); prc=$?
+	# Only datagrams between the two clients' media ports count.
+	pa=$(json_field "$T/b1" media path | sed 's/.*://'); pb=$(json_field "$T/a1" media path | sed 's/.*://')
+	out=$(python3 "$top_srcdir/tests/pcap_search.py" --ports "$pa,$pb" "$T/wire.pcap" "$T/alice.opus" "$T/bob.opus"); prc=$?
 	echo "# wire: $out"
 	check "the wire checker finds a frame sent in the clear" python3 "$top_srcdir/tests/pcap_search.py" --selftest "$T/bob.opus"
 	check "no captured datagram carries a plaintext Opus frame" [ "$prc" -eq 0 ]
@@ -65,11 +67,11 @@ fi
 
 # 2. Mute: bob mutes as soon as the call is answered, unmutes 3 s later.
 rm -f "$T/bob.in"; mkfifo "$T/bob.in"
-as_user alice timeout 40 "$E2CALL" listen --batch --auto-answer --once \
+as_user_bg alice timeout 40 "$E2CALL" listen --batch --auto-answer --once \
 	--audio file --record "$T/alice_muted.wav" >"$T/a2" 2>&1 &
 apid=$!; PIDS="$PIDS $apid"
 wait_for "$T/a2" '"registered"' 10
-as_user bob timeout 40 "$E2CALL" dial alice --batch --play "$T/bob.wav" \
+as_user_bg bob timeout 40 "$E2CALL" dial alice --batch --play "$T/bob.wav" \
 	--hangup-on-eof <"$T/bob.in" >"$T/b2" 2>&1 &
 bpid=$!; PIDS="$PIDS $bpid"
 exec 8>"$T/bob.in"
