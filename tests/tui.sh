@@ -280,6 +280,9 @@ for sig in TERM HUP INT; do
 	check "SIG$sig: tty restored" restored "s$sig"
 done
 
+driver_ok() { ! grep -H '^bad ' "$T"/*.log; }
+check "the driver understood every control line" driver_ok
+
 # ---- part 2: the real program ----
 
 if ! "$E2CALL" serve --help >/dev/null 2>&1 ||

@@ -12,6 +12,7 @@
  *		cmocka tests of the pieces that need no terminal: the safe
  *		text filter, the key table, the state words.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <locale.h>
 #include <setjmp.h>
@@ -182,7 +183,9 @@ unescape(char *s)
 	unsigned v;
 
 	while (*s != '\0') {
-		if (s[0] == '\\' && s[1] == 'x' && sscanf(s + 2, "%2x", &v) == 1) {
+		if (s[0] == '\\' && s[1] == 'x' && isxdigit((unsigned char)s[2]) &&
+		    isxdigit((unsigned char)s[3]) &&
+		    sscanf(s + 2, "%2x", &v) == 1) {
 			*o++ = (char)v;
 			s += 4;
 		} else if (s[0] == '\\' && s[1] == 'e') {
@@ -234,28 +237,53 @@ setstr(char *dst, size_t cap, const char *src)
 	snprintf(dst, cap, "%s", src);
 }
 
-static void
+/* "stat NAME VALUE": the counters and figures of struct cl_stats. */
+#define U32(f)	{ #f, offsetof(struct cl_stats, f), 4 }
+#define U64(f)	{ #f, offsetof(struct cl_stats, f), 8 }
+#define FLT(f)	{ #f, offsetof(struct cl_stats, f), 0 }
+static const struct {
+	const char	*name;
+	size_t		 off;
+	int		 size;	/* 4, 8, or 0 for float */
+} stat_fields[] = {
+	U32(rtt_ms), U32(loss_pm), U32(peer_loss_pm), U32(jitter_ms),
+	U32(delay_ms), U32(tx_kbps), U32(rx_kbps), U64(tx_packets),
+	U64(rx_packets), U64(concealed), U64(fec), U64(bad), U64(replayed),
+	U64(late), U64(xruns), FLT(in_level), FLT(out_level),
+};
+
+static int
 set_stat(struct cl_stats *s, const char *name, const char *val)
 {
-	unsigned long long v = strtoull(val, NULL, 10);
+	unsigned char *base = (unsigned char *)s;
+	size_t i, n = strlen(name);
+	uint32_t v32;
+	uint64_t v64;
+	float f;
 
-	if (strcmp(name, "rtt") == 0) s->rtt_ms = (uint32_t)v;
-	else if (strcmp(name, "loss") == 0) s->loss_pm = (uint32_t)v;
-	else if (strcmp(name, "peer_loss") == 0) s->peer_loss_pm = (uint32_t)v;
-	else if (strcmp(name, "jitter") == 0) s->jitter_ms = (uint32_t)v;
-	else if (strcmp(name, "delay") == 0) s->delay_ms = (uint32_t)v;
-	else if (strcmp(name, "tx") == 0) s->tx_kbps = (uint32_t)v;
-	else if (strcmp(name, "rx") == 0) s->rx_kbps = (uint32_t)v;
-	else if (strcmp(name, "txp") == 0) s->tx_packets = v;
-	else if (strcmp(name, "rxp") == 0) s->rx_packets = v;
-	else if (strcmp(name, "concealed") == 0) s->concealed = v;
-	else if (strcmp(name, "fec") == 0) s->fec = v;
-	else if (strcmp(name, "bad") == 0) s->bad = v;
-	else if (strcmp(name, "replayed") == 0) s->replayed = v;
-	else if (strcmp(name, "late") == 0) s->late = v;
-	else if (strcmp(name, "xruns") == 0) s->xruns = v;
-	else if (strcmp(name, "in") == 0) s->in_level = (float)atof(val);
-	else if (strcmp(name, "out") == 0) s->out_level = (float)atof(val);
+	for (i = 0; i < sizeof(stat_fields) / sizeof(stat_fields[0]); i++) {
+		/* "rtt" for rtt_ms, "in" for in_level, or the full name */
+		if (strncmp(stat_fields[i].name, name, n) != 0 ||
+		    (stat_fields[i].name[n] != '\0' &&
+		    stat_fields[i].name[n] != '_'))
+			continue;
+		switch (stat_fields[i].size) {
+		case 4:
+			v32 = (uint32_t)strtoul(val, NULL, 10);
+			memcpy(base + stat_fields[i].off, &v32, sizeof(v32));
+			break;
+		case 8:
+			v64 = strtoull(val, NULL, 10);
+			memcpy(base + stat_fields[i].off, &v64, sizeof(v64));
+			break;
+		default:
+			f = strtof(val, NULL);
+			memcpy(base + stat_fields[i].off, &f, sizeof(f));
+			break;
+		}
+		return 0;
+	}
+	return -1;
 }
 
 /* One control line: "command [argument...]". */
@@ -314,7 +342,8 @@ apply(struct client *cl, char *line)
 	} else if (strcmp(line, "stat") == 0 &&
 	    (arg2 = strchr(arg, ' ')) != NULL) {
 		*arg2++ = '\0';
-		set_stat(&m->stats, arg, arg2);
+		if (set_stat(&m->stats, arg, arg2) != 0)
+			rec(cl, "bad stat %s", arg);
 	} else if (strcmp(line, "ev") == 0) {
 		arg2 = strchr(arg, ' ');
 		if (arg2 != NULL)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -617,7 +618,8 @@ ui_new(struct ui **up, uv_loop_t *loop, int ascii, char *err, size_t errlen)
 
 	setlocale(LC_CTYPE, "");
 	cs = nl_langinfo(CODESET);
-	u->ascii = ascii || cs == NULL || strcmp(cs, "UTF-8") != 0;
+	u->ascii = ascii || cs == NULL || (strcasecmp(cs, "UTF-8") != 0 &&
+	    strcasecmp(cs, "UTF8") != 0);
 
 	saved_tio_ok = tcgetattr(STDIN_FILENO, &saved_tio) == 0;
 	if ((rc = ui_handles(u, err, errlen)) < 0)

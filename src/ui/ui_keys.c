@@ -15,7 +15,8 @@
 
 #define S(st)		(1u << (st))
 #define S_RINGING	(S(CL_INCOMING) | S(CL_KEY_HELD))
-#define S_MEDIA		(S(CL_CONNECTING_MEDIA) | S(CL_IN_CALL) | S(CL_ON_HOLD))
+#define S_MEDIA		(S(CL_CONNECTING_MEDIA) | S(CL_IN_CALL) | \
+			 S(CL_ON_HOLD))
 #define S_CALL		(S(CL_DIALING) | S(CL_RINGING_OUT) | S_RINGING | \
 			 S_MEDIA)
 
@@ -42,7 +43,8 @@ const struct ui_key ui_keys[] = {
 	  key_hangup },
 	{ 'c', "code", "show the security code to read to the peer",
 	  S_MEDIA, key_code },
-	{ 'v', "verify", "verify: type back the last five digits the peer reads",
+	{ 'v', "verify",
+	  "verify: type back the last five digits the peer reads",
 	  S_MEDIA, key_verify },
 	{ 'd', "device", "switch ALSA capture and playback devices",
 	  S_MEDIA, key_device },
