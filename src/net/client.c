@@ -403,12 +403,15 @@ process_call(struct client *cl)
 			cl->model.state = cl->model.peer_key == KEY_CHANGED ?
 			    CL_KEY_HELD : CL_INCOMING;
 			event(cl, CL_EV_INCOMING, NULL);
-			if (!cl->o.auto_answer && !cl->auto_answer_this)
-				break;
+			/* A changed key: a person decides in the call screen;
+			   batch mode and auto-answer refuse it unless told. */
 			if (cl->model.peer_key == KEY_CHANGED &&
-			    !cl->o.accept_changed_key)
+			    !cl->o.accept_changed_key && (cl->o.batch ||
+			    cl->o.auto_answer || cl->auto_answer_this)) {
 				call_hangup(c, SIG_R_KEY_CHANGED);
-			else
+				break;
+			}
+			if (cl->o.auto_answer || cl->auto_answer_this)
 				call_answer(c);
 			break;
 		case CALL_A_ACTIVE:
