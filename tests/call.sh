@@ -12,7 +12,7 @@ for u in alice bob carol dave erin; do configure $u; done
 listen_bg() {
 	u=$1 out=$2; shift 2
 	rm -f "$T/$u.in"; mkfifo "$T/$u.in"
-	as_user "$u" "$E2CALL" listen --batch --audio null "$@" \
+	as_user_bg "$u" "$E2CALL" listen --batch --audio null "$@" \
 		<"$T/$u.in" >"$out" 2>"$out.err" &
 	eval "${u}_PID=$!"
 	PIDS="$PIDS $!"
@@ -52,7 +52,7 @@ stop_bg "$alice_PID"
 
 # 3. Reject.
 listen_bg alice "$T/a3" --once
-as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b3" 2>&1 &
+as_user_bg bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b3" 2>&1 &
 bpid=$!
 wait_for "$T/a3" '"incoming"' 10 && echo reject >&7
 stop_bg $bpid; rc=$RC
@@ -63,7 +63,7 @@ stop_bg "$alice_PID"
 # 4. Cancel: the caller hangs up while it rings.
 listen_bg alice "$T/a4" --once
 rm -f "$T/bob.in"; mkfifo "$T/bob.in"
-as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null <"$T/bob.in" >"$T/b4" 2>&1 &
+as_user_bg bob timeout 20 "$E2CALL" dial alice --batch --audio null <"$T/bob.in" >"$T/b4" 2>&1 &
 bpid=$!
 exec 8>"$T/bob.in"
 wait_for "$T/b4" '"ringing"' 10 && echo hangup >&8
@@ -85,7 +85,7 @@ stop_bg "$alice_PID"
 
 # 6. Busy: alice is in a call with carol when bob calls.
 listen_bg alice "$T/a6" --auto-answer --once
-as_user carol timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 6 >"$T/c6" 2>&1 &
+as_user_bg carol timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 6 >"$T/c6" 2>&1 &
 cpid=$!
 wait_for "$T/c6" '"answered"' 10
 as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b6" 2>&1
@@ -107,9 +107,9 @@ rc=$?
 check "unknown name: dialer exits 6 (got $rc)" [ "$rc" -eq 6 ]
 
 # 8. Glare: alice and bob call each other at the same moment.
-as_user alice timeout 20 "$E2CALL" dial bob --batch --audio null --timeout 2 --dial-delay 1500 >"$T/a9" 2>&1 &
+as_user_bg alice timeout 20 "$E2CALL" dial bob --batch --audio null --timeout 2 --dial-delay 1500 >"$T/a9" 2>&1 &
 apid=$!
-as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 2 --dial-delay 1500 >"$T/b9" 2>&1 &
+as_user_bg bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 2 --dial-delay 1500 >"$T/b9" 2>&1 &
 bpid=$!
 stop_bg $apid; ra=$RC; stop_bg $bpid; rb=$RC
 ca=$(json_field "$T/a9" security_code code); cb=$(json_field "$T/b9" security_code code)

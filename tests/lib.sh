@@ -35,6 +35,14 @@ as_user() {	# as_user NAME command...
 	h=$(user_home "$u")
 	HOME=$h XDG_CONFIG_HOME=$h/config XDG_DATA_HOME=$h/data E2CALL_HOME= "$@"
 }
+# In the background: `as_user_bg NAME command... &` makes $! the command's
+# own PID (the function's subshell is replaced), so cleanup can kill it.
+as_user_bg() {
+	u=$1; shift
+	h=$(user_home "$u")
+	HOME=$h XDG_CONFIG_HOME=$h/config XDG_DATA_HOME=$h/data E2CALL_HOME= \
+	    exec "$@"
+}
 # A free TCP+UDP port on loopback
 free_port() {
 	python3 - <<'PY'
