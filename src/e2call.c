@@ -8,6 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include <sodium.h>
 
@@ -155,6 +158,16 @@ main(int argc, char **argv)
 	}
 	if ((c = cmd_find(argv[1])) == NULL)
 		return usage_error(NULL, "unknown command: %s", argv[1]);
+#ifdef __linux__
+	/*
+	 * A client holds my private key and the call's keys: like ssh-agent,
+	 * no core dump even if the limit is raised again, and no ptrace or
+	 * /proc/PID/mem by other processes of the same user.  (The server is
+	 * left debuggable for its operator; its core limit is 0 as well.)
+	 */
+	if (c->fn != cmd_serve)
+		(void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+#endif
 	for (i = 2; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
