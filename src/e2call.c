@@ -23,7 +23,7 @@ static const struct cmd cmds[] = {
 	  "create my identity key on first use; print its public key and fingerprint",
 	  NULL },
 	{ "serve", cmd_serve, "[--listen HOST:PORT] [--db PATH] [limits]",
-	  "run a signaling server (and STUN responder on the same UDP port)",
+	  "run a signaling server (and STUN responder and media relay on UDP)",
 	  "  --listen HOST:PORT      address to listen on (default 127.0.0.1:7350)\n"
 	  "  --db PATH               registration database; the server key is kept\n"
 	  "                          next to it (default $XDG_DATA_HOME/e2call/)\n"
@@ -34,6 +34,10 @@ static const struct cmd cmds[] = {
 	  "  --handshake-timeout S   to finish the Noise handshake (default 10)\n"
 	  "  --idle-timeout S        close a silent connection (default 90; 0 = never)\n"
 	  "  --ring-timeout S        unanswered calls expire (default 120)\n"
+	  "  --max-relays N          calls relayed at once (default 1000; 0 = none)\n"
+	  "  --relay-pps N           relayed packets per second per leg (default 250)\n"
+	  "  --relay-kbps N          relayed kbit/s per leg (default 512)\n"
+	  "  --relay-idle S          end a relay silent this long (default 30)\n"
 	  "  -v                      log every connection\n" },
 	{ "register", cmd_register, "NAME [--server HOST:PORT]",
 	  "register NAME for my key on the server and save it in the config",

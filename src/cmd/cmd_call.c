@@ -28,6 +28,7 @@ enum opt_id {
 	O_SERVER, O_NAME, O_TIMEOUT, O_RING_TIMEOUT, O_AUDIO, O_CAPTURE,
 	O_PLAYBACK, O_PLAY, O_RECORD, O_FRAME_MS, O_BITRATE, O_VBR, O_DTX,
 	O_ASCII, O_ONCE, O_HANGUP_EOF, O_VERBOSE, O_DIAL_DELAY, O_DUMP_OPUS, O_CANDIDATE,
+	O_STUN, O_RELAY_ONLY,
 };
 
 static const struct option call_options[] = {
@@ -56,6 +57,8 @@ static const struct option call_options[] = {
 	{ "dial-delay", required_argument, NULL, O_DIAL_DELAY },
 	{ "dump-opus", required_argument, NULL, O_DUMP_OPUS },
 	{ "candidate", required_argument, NULL, O_CANDIDATE },
+	{ "stun", required_argument, NULL, O_STUN },
+	{ "relay-only", no_argument, NULL, O_RELAY_ONLY },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,6 +87,10 @@ const char call_options_help[] =
     "  --verbose             debug messages on stderr\n"
     "  --candidate HOST:PORT advertise only this media address (a port\n"
     "                        forward to this host's media port)\n"
+    "  --stun HOST:PORT      STUN server for my public address (default:\n"
+    "                        config `stun`, else the server; none: no STUN)\n"
+    "  --relay-only          media only through the server's relay: the peer\n"
+    "                        never learns my addresses\n"
     "  --dial-delay MS       dial MS milliseconds after registering\n"
     "  --dump-opus FILE      append every Opus frame sent to FILE (diagnostics:\n"
     "                        lets a test search captured datagrams for them)\n";
@@ -177,6 +184,8 @@ parse_args(struct run *r, const char *cmd, int argc, char **argv)
 		case O_VERBOSE: log_set_level(LOG_DEBUG); break;
 		case O_DUMP_OPUS: o->dump_opus = optarg; break;
 		case O_CANDIDATE: o->advertise = optarg; break;
+		case O_STUN: o->stun = optarg; break;
+		case O_RELAY_ONLY: o->relay_only = 1; break;
 		case O_DIAL_DELAY:
 			if (parse_uint(cmd, "dial-delay", optarg, 0, 600000,
 			    &v))
@@ -220,6 +229,8 @@ apply_config(struct run *r, const char *cmd)
 		o->bitrate = r->cfg.bitrate;
 	if (o->ring_timeout_s == 0)
 		o->ring_timeout_s = r->cfg.ring_timeout;
+	if (o->stun == NULL && r->cfg.stun[0] != '\0')
+		o->stun = r->cfg.stun;
 	if ((o->play_file != NULL || o->record_file != NULL) &&
 	    strcmp(o->audio, "file") != 0) {
 		if (o->audio == r->cfg.audio)

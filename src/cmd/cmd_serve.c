@@ -3,7 +3,8 @@
  *
  *	e2call serve [--listen HOST:PORT] [--db PATH] [--max-conns N]
  *	    [--max-per-addr N] [--hs-rate N] [--handshake-timeout S]
- *	    [--idle-timeout S] [--ring-timeout S] [-v]
+ *	    [--idle-timeout S] [--ring-timeout S] [--max-relays N]
+ *	    [--relay-pps N] [--relay-kbps N] [--relay-idle S] [-v]
  *
  * Files: the database (default <data dir>/server.db) and the server's
  * static key, server_key, in the same directory as the database.
@@ -135,6 +136,10 @@ enum {
 	OPT_HS_TIMEOUT,
 	OPT_IDLE_TIMEOUT,
 	OPT_RING_TIMEOUT,
+	OPT_MAX_RELAYS,
+	OPT_RELAY_PPS,
+	OPT_RELAY_KBPS,
+	OPT_RELAY_IDLE,
 };
 
 static const struct option longopts[] = {
@@ -146,6 +151,10 @@ static const struct option longopts[] = {
 	{ "handshake-timeout", required_argument, NULL, OPT_HS_TIMEOUT },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "ring-timeout", required_argument, NULL, OPT_RING_TIMEOUT },
+	{ "max-relays", required_argument, NULL, OPT_MAX_RELAYS },
+	{ "relay-pps", required_argument, NULL, OPT_RELAY_PPS },
+	{ "relay-kbps", required_argument, NULL, OPT_RELAY_KBPS },
+	{ "relay-idle", required_argument, NULL, OPT_RELAY_IDLE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -206,6 +215,26 @@ cmd_serve(int argc, char **argv)
 			if (parse_uint("--ring-timeout", optarg, 1, 3600, &v))
 				return EXIT_USAGE;
 			o.ring_ms = (uint32_t)v * 1000;
+			break;
+		case OPT_MAX_RELAYS:
+			if (parse_uint("--max-relays", optarg, 0, 1000000, &v))
+				return EXIT_USAGE;
+			o.max_relays = (unsigned)v;
+			break;
+		case OPT_RELAY_PPS:
+			if (parse_uint("--relay-pps", optarg, 1, 100000, &v))
+				return EXIT_USAGE;
+			o.relay_pps = (unsigned)v;
+			break;
+		case OPT_RELAY_KBPS:
+			if (parse_uint("--relay-kbps", optarg, 1, 1000000, &v))
+				return EXIT_USAGE;
+			o.relay_kbps = (unsigned)v;
+			break;
+		case OPT_RELAY_IDLE:
+			if (parse_uint("--relay-idle", optarg, 1, 86400, &v))
+				return EXIT_USAGE;
+			o.relay_idle_ms = (uint32_t)v * 1000;
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

@@ -31,6 +31,7 @@
 #define RECONNECT_MAX_MS	30000
 #define EOF_TAIL_MS		1500
 #define DIRECT_MAX_PEERS	4
+#define BYE_GRACE_MS		1000	/* BYE without HANGUP: the call ends */
 
 struct client {
 	uv_loop_t		*loop;
@@ -45,6 +46,8 @@ struct client {
 
 	/* signaling */
 	struct sockaddr_storage	 server_addr;
+	struct sockaddr_storage	 stun_addr;
+	int			 have_stun;
 	struct nconn		*sig;		/* to the server / direct peer */
 	int			 sig_open;
 	int			 registered;
@@ -67,6 +70,9 @@ struct client {
 	struct nconn		*call_conn;	/* where the call's messages go */
 	struct media		*media;
 	int			 auto_answer_this;
+	/* HANDSHAKE or ACCEPT held until the candidates are gathered */
+	struct sigmsg		*held;
+	uint64_t		 bye_at_ms;	/* a media BYE came */
 	uint64_t		 eof_at_ms;
 	uint64_t		 last_stats_ev_ms;
 	int			 calls_done;
@@ -80,6 +86,7 @@ struct client {
 
 static void	process_call(struct client *cl);
 static void	sig_connect(struct client *cl);
+static void	flush_held(struct client *cl);
 
 static char *
 dpeer_name(struct client *cl, struct nconn *c)
@@ -157,7 +164,7 @@ pin_peer(struct client *cl)
 	if (pins_set(cl->contacts, c->peer, c->peer_pub,
 	    (long long)time(NULL)) == 0)
 		save_pins(cl, cl->contacts);
-	cl->model.peer_key = KEY_KNOWN;
+	/* The screen keeps saying "new" (or "changed") for this call. */
 }
 
 int
@@ -202,6 +209,9 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 	case MEDIA_EV_PATH:
 		snprintf(cl->model.path, sizeof(cl->model.path), "%s",
 		    text != NULL ? text : "?");
+		snprintf(cl->model.path_kind, sizeof(cl->model.path_kind),
+		    "%s", media_path_kind(cl->media));
+		media_get_stats(cl->media, &cl->model.stats);
 		if (cl->model.state == CL_CONNECTING_MEDIA ||
 		    cl->model.state == CL_ON_HOLD)
 			cl->model.state = CL_IN_CALL;
@@ -226,14 +236,34 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 		}
 		break;
 	case MEDIA_EV_BYE:
-		/* The signaling HANGUP says why; if it never comes, end here. */
+		/*
+		 * The signaling HANGUP says why; if it never comes (the
+		 * server went away mid-call), the call ends here soon.
+		 */
 		logev(cl, "peer closed the media stream");
+		if (cl->bye_at_ms == 0)
+			cl->bye_at_ms = now_ms(cl) + BYE_GRACE_MS;
+		break;
+	case MEDIA_EV_GATHERED:
+		flush_held(cl);
+		break;
+	case MEDIA_EV_GAP:
+		logev(cl, "audio resumed after a %s ms gap (path %s)",
+		    text != NULL ? text : "?", cl->model.path);
+		break;
+	case MEDIA_EV_NOTE:
+		logev(cl, "%s", text != NULL ? text : "");
 		break;
 	case MEDIA_EV_PLAY_EOF:
 		if (cl->o.hangup_on_eof && cl->eof_at_ms == 0)
 			cl->eof_at_ms = now_ms(cl) + EOF_TAIL_MS;
 		break;
 	case MEDIA_EV_ERROR:
+		event(cl, CL_EV_ERROR, text);
+		break;
+	case MEDIA_EV_AUDIO_NOTE:
+		snprintf(cl->model.audio_note, sizeof(cl->model.audio_note),
+		    "%s", text);
 		event(cl, CL_EV_ERROR, text);
 		break;
 	case MEDIA_EV_AUDIO_CLOCK:
@@ -265,6 +295,10 @@ new_media(struct client *cl, char *err, size_t errlen)
 	mo.echo = cl->o.echo;
 	mo.dump_opus = cl->o.dump_opus;
 	mo.advertise = cl->o.advertise;
+	mo.stun = cl->have_stun ? (struct sockaddr *)&cl->stun_addr : NULL;
+	mo.relay_only = cl->o.relay_only;
+	/* Through a server, a relay leg is asked for every call. */
+	mo.expect_relay = !cl->o.direct && !cl->o.direct_listen;
 	mo.echo_delay_ms = 700;
 	mo.event_cb = media_event_cb;
 	mo.arg = cl;
@@ -367,6 +401,83 @@ send_on(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 		    e2_strerror(r));
 }
 
+/*
+ * HANDSHAKE and ACCEPT carry my candidates: while STUN and the relay
+ * grant are still out (MEDIA_GATHER_MS at most), the message waits and
+ * goes with the final list.  Ending the call drops it.
+ */
+static void
+send_call_msg(struct client *cl, const struct sigmsg *m)
+{
+	if ((m->type == SIG_HANDSHAKE || m->type == SIG_ACCEPT) &&
+	    cl->media != NULL && !media_gathered(cl->media)) {
+		if (cl->held == NULL &&
+		    (cl->held = malloc(sizeof(*cl->held))) == NULL)
+			return;
+		*cl->held = *m;
+		return;
+	}
+	if (m->type == SIG_HANGUP || m->type == SIG_REJECT) {
+		free(cl->held);
+		cl->held = NULL;
+	}
+	send_on(cl, cl->call_conn, m);
+}
+
+static void
+flush_held(struct client *cl)
+{
+	struct sig_cand cand[SIG_CAND_MAX];
+	struct sigmsg *m = cl->held;
+	size_t n, i;
+
+	if (m == NULL)
+		return;
+	cl->held = NULL;
+	if (cl->call != NULL && cl->media != NULL && m->call == cl->call->id) {
+		m->ncand = 0;
+		m->fields &= ~(1u << SIG_T_CAND);
+		n = media_cands(cl->media, cand, SIG_CAND_MAX);
+		for (i = 0; i < n; i++)
+			(void)sigmsg_add_cand(m, &cand[i]);
+		send_on(cl, cl->call_conn, m);
+	}
+	free(m);
+}
+
+/* A relay leg for the call, from the server (never in direct mode). */
+static void
+request_relay(struct client *cl)
+{
+	struct sigmsg m;
+
+	if (cl->call == NULL || cl->call->state == CALL_S_ENDED ||
+	    cl->o.direct || cl->o.direct_listen)
+		return;
+	sigmsg_init(&m, SIG_RELAY_REQUEST);
+	sigmsg_set_call(&m, cl->call->id);
+	send_on(cl, cl->call_conn, &m);
+}
+
+/* RELAY_GRANT: the leg, or why not. */
+static void
+on_relay_grant(struct client *cl, struct sigmsg *m)
+{
+	char text[SIG_TEXT_MAX + 1];
+
+	if (cl->call == NULL || m->call != cl->call->id || cl->media == NULL)
+		return;
+	if (SIG_HAS(m, SIG_T_REASON)) {
+		sanitize_str(m->text, text, sizeof(text));
+		logev(cl, "no relay for this call: %s%s%s",
+		    sig_reason_name(m->reason), text[0] ? ": " : "", text);
+		media_no_relay(cl->media);
+		return;
+	}
+	media_set_relay(cl->media, &m->cand[0], m->relay_leg, m->relay_key);
+	sodium_memzero(m->relay_key, sizeof(m->relay_key));
+}
+
 static void
 process_call(struct client *cl)
 {
@@ -379,7 +490,7 @@ process_call(struct client *cl)
 	while ((a = call_next_action(c)) != NULL) {
 		switch (a->kind) {
 		case CALL_A_SEND:
-			send_on(cl, cl->call_conn, &a->msg);
+			send_call_msg(cl, &a->msg);
 			break;
 		case CALL_A_KEY_CHECK:
 			key_check(cl);
@@ -424,6 +535,9 @@ process_call(struct client *cl)
 	}
 	if (!ended)
 		return;
+	free(cl->held);
+	cl->held = NULL;
+	cl->bye_at_ms = 0;
 	call_ended(cl);
 	call_free(cl->call);
 	cl->call = NULL;
@@ -456,6 +570,7 @@ reset_call_model(struct client *cl, const char *peer, int outgoing)
 	cl->model.e2ee = 0;
 	cl->model.muted = 0;
 	cl->model.path[0] = '\0';
+	cl->model.path_kind[0] = '\0';
 	cl->model.end_reason = SIG_R_NONE;
 	cl->model.ended_by_peer = 0;
 	cl->model.call_start_ms = 0;
@@ -496,6 +611,7 @@ client_dial(struct client *cl, const char *peer)
 	cl->model.state = CL_DIALING;
 	event(cl, CL_EV_DIALING, NULL);
 	process_call(cl);
+	request_relay(cl);	/* after DIAL: the server knows the call */
 	return 0;
 }
 
@@ -577,6 +693,7 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 	cl->model.state = CL_INCOMING;
 	changed(cl);
 	process_call(cl);
+	request_relay(cl);
 }
 
 /* ---- signaling messages ---- */
@@ -706,7 +823,10 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 	case SIG_REGISTERED:
 		cl->registered = 1;
 		cl->backoff_ms = 0;
-		cl->model.state = CL_IDLE;
+		if (cl->call == NULL)
+			cl->model.state = CL_IDLE;
+		else
+			logev(cl, "signaling is back; the call goes on");
 		event(cl, CL_EV_REGISTERED, NULL);
 		if (cl->dial_pending && cl->o.dial_delay_ms > 0)
 			uv_timer_start(&cl->dial_timer, dial_timer_cb,
@@ -719,6 +839,23 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		return;
 	case SIG_PONG:
 		return;
+	case SIG_RELAY_GRANT:
+		on_relay_grant(cl, m);
+		return;
+	case SIG_HANGUP:
+		/*
+		 * The server says the peer's signaling dropped; media that
+		 * flows goes on until a BYE or the media timeout.
+		 */
+		if (m->reason == SIG_R_PEER_GONE && cl->call != NULL &&
+		    m->call == cl->call->id &&
+		    cl->call->state == CALL_S_ACTIVE &&
+		    cl->model.state == CL_IN_CALL) {
+			logev(cl, "the peer's signaling dropped; the call "
+			    "goes on over media");
+			return;
+		}
+		break;
 	case SIG_ERROR:
 		if (SIG_HAS(m, SIG_T_CALL) && cl->call != NULL &&
 		    m->call == cl->call->id) {
@@ -772,6 +909,7 @@ nc_msg(struct nconn *c, const uint8_t *p, size_t len, void *arg)
 		direct_msg(cl, c, m);
 	else
 		sig_msg(cl, c, m);
+	sodium_memzero(m, sizeof(*m));	/* a relay key, e2e messages */
 	free(m);
 }
 
@@ -999,6 +1137,17 @@ tick_cb(uv_timer_t *t)
 			client_hangup(cl);
 			return;
 		}
+		if (cl->bye_at_ms != 0 && now >= cl->bye_at_ms) {
+			/* As if the HANGUP had come. */
+			sigmsg_init(&m, SIG_HANGUP);
+			sigmsg_set_call(&m, cl->call->id);
+			sigmsg_set_reason(&m, SIG_R_HANGUP);
+			cl->bye_at_ms = 0;
+			logev(cl, "no hangup over signaling: the call ends");
+			call_on_msg(cl->call, &m, now);
+			process_call(cl);
+			return;
+		}
 		if (cl->model.e2ee && now - cl->last_stats_ev_ms >=
 		    STATS_EVENT_MS) {
 			cl->last_stats_ev_ms = now;
@@ -1037,6 +1186,30 @@ load_files(struct client *cl, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * The STUN server: --stun / `stun`, else the signaling server (which
+ * answers STUN on its port), but not a direct peer; "none" for none.
+ */
+static int
+resolve_stun(struct client *cl, char *err, size_t errlen)
+{
+	const char *s = cl->o.stun;
+
+	if (s != NULL && (s[0] == '\0' || strcmp(s, "none") == 0))
+		return 0;
+	if (s == NULL) {
+		if (cl->o.direct || cl->o.direct_listen)
+			return 0;
+		cl->stun_addr = cl->server_addr;
+		cl->have_stun = 1;
+		return 0;
+	}
+	if (netaddr_parse(s, &cl->stun_addr, err, errlen) != 0)
+		return E2_ERR_MALFORMED;
+	cl->have_stun = 1;
+	return 0;
+}
+
 int
 client_new(struct client **clp, uv_loop_t *loop,
     const struct client_opts *opts, const struct view_ops *view,
@@ -1058,6 +1231,14 @@ client_new(struct client **clp, uv_loop_t *loop,
 		cl->o.ring_timeout_s = 45;
 	snprintf(cl->model.my_name, sizeof(cl->model.my_name), "%s",
 	    opts->name != NULL ? opts->name : "");
+	if (opts->audio != NULL && strcmp(opts->audio, "null") == 0)
+		snprintf(cl->model.audio_note, sizeof(cl->model.audio_note),
+		    "null audio: silence out, nothing played");
+	else if (opts->audio != NULL && strcmp(opts->audio, "file") == 0)
+		snprintf(cl->model.audio_note, sizeof(cl->model.audio_note),
+		    "file audio: mic %.60s, speaker %.60s",
+		    opts->play_file != NULL ? opts->play_file : "(silence)",
+		    opts->record_file != NULL ? opts->record_file : "(none)");
 	cl->model.direct = opts->direct || opts->direct_listen;
 	if ((r = load_files(cl, err, errlen)) != 0)
 		goto fail;
@@ -1068,12 +1249,17 @@ client_new(struct client **clp, uv_loop_t *loop,
 	cl->handles += 3;
 	uv_timer_start(&cl->tick, tick_cb, TICK_MS, TICK_MS);
 	*clp = cl;
-	if (opts->direct_listen)
+	if (opts->direct_listen) {
+		if ((r = resolve_stun(cl, err, errlen)) != 0)
+			return r;
 		return start_listener(cl, err, errlen);
+	}
 	snprintf(cl->model.server, sizeof(cl->model.server), "%s",
 	    opts->server);
 	if ((r = netaddr_parse(opts->server, &cl->server_addr, err,
 	    errlen)) != 0)
+		return r;
+	if ((r = resolve_stun(cl, err, errlen)) != 0)
 		return r;
 	if (opts->dial_name[0] != '\0')
 		client_dial(cl, opts->dial_name);
@@ -1164,6 +1350,7 @@ client_free(struct client *cl)
 	keypair_free(cl->id);
 	pins_free(cl->contacts);
 	pins_free(cl->servers);
+	free(cl->held);
 	sodium_memzero(cl, sizeof(*cl));
 	free(cl);
 }

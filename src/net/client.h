@@ -53,6 +53,13 @@ struct cl_stats {
 					   playout had begun (gaps) */
 	uint64_t	xruns;
 	float		in_level, out_level;	/* 0..1 peak of the last frame */
+	/* candidates, checks, relay and roaming */
+	uint32_t	cands, peer_cands;	/* mine sent, the peer's usable */
+	uint32_t	checks_sent, checks_ok;	/* connectivity checks */
+	uint32_t	path_ms;	/* media start to the first path */
+	uint32_t	path_changes;	/* moves after the first path */
+	uint32_t	recoveries;	/* paths lost and checked again */
+	uint32_t	relay;		/* 0 none, 1 granted, 2 bound */
 };
 
 struct cl_model {
@@ -72,7 +79,9 @@ struct cl_model {
 	uint64_t	 now_ms;
 	uint8_t		 end_reason;		/* enum sig_reason */
 	int		 ended_by_peer;
-	char		 path[96];		/* media path in use, for people */
+	char		 path[96];		/* media path in use, for people:
+						   "203.0.113.5:4000 (srflx)" */
+	char		 path_kind[8];		/* host srflx prflx relay, or "" */
 	char		 audio_note[160];	/* e.g. "no sound card: null audio" */
 	struct cl_stats	 stats;
 	uint64_t	 capture_start_ns;	/* monotonic, first frame in */
@@ -139,6 +148,10 @@ struct client_opts {
 	int		 vbr, dtx;
 	const char	*dump_opus;	/* diagnostics, see media.h */
 	const char	*advertise;	/* the only media candidate, see media.h */
+	const char	*stun;		/* STUN server host:port (NULL: the
+					   signaling server; "" none) */
+	int		 relay_only;	/* media through the server's relay
+					   only: my addresses stay hidden */
 };
 
 int	client_new(struct client **clp, uv_loop_t *loop,

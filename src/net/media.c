@@ -1,11 +1,19 @@
 /*
  * media.c - one call's media on the loop; see media.h.
+ *
+ * The network side: one UDP socket for everything (STUN to the STUN
+ * server, RELAY_BIND to the relay, media to the peer), and a list of
+ * entries, the peer's addresses worth checking: its candidates, my relay
+ * and the peer-reflexive addresses authenticated packets came from.  An
+ * entry is "ok" once a CHECK_REPLY came back from the very address the
+ * CHECK went to; the path is the best ok entry (see select_path()).
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 
 #include <sodium.h>
 
@@ -16,10 +24,32 @@
 #include "media.h"
 #include "mpkt.h"
 #include "netaddr.h"
+#include "relay.h"
+#include "stun.h"
 
-#define CHECK_INTERVAL_MS	100
+#define TICK_MS			50	/* the network timer */
+#define CHECK_INTERVAL_MS	100	/* checks to unconfirmed entries */
+#define KEEPALIVE_MS		200	/* a check to the path */
+#define PATH_DEAD_MS		600	/* no reply from the path (+ 2 RTT) */
+#define RECOVER_WAIT_MS		100	/* the old path's head start */
+#define STUN_RTX_MS		100	/* then 200, 400: within GATHER_MS */
+#define BIND_RTX_MS		250	/* RELAY_BIND until RELAY_BOUND */
+#define BIND_REFRESH_MS		10000	/* keeps the relay and NAT alive */
+#define GAP_REPORT_MS		200	/* audio gaps worth a note */
 #define STATS_INTERVAL_MS	1000
 #define ECHO_MAX_MS		3000
+#define MEDIA_MAX_ENT		16
+#define KIND_PRFLX		4	/* not on the wire: learned from a
+					   packet's source */
+
+/* A peer address worth checking. */
+struct pent {
+	struct sockaddr_storage addr;	/* normalized */
+	uint8_t		 kind;		/* SIG_CAND_* or KIND_PRFLX */
+	uint8_t		 ok;		/* answered a check */
+	uint64_t	 sent_ms;	/* last check to it */
+	uint64_t	 reply_ms;	/* last reply from it */
+};
 
 struct media {
 	uv_loop_t	*loop;
@@ -41,12 +71,36 @@ struct media {
 	int		 muted;
 	int		 playing;	/* playout has begun */
 
-	size_t		 ncand, npeer;
+	size_t		 ncand;		/* host candidates */
 	struct sig_cand	 cand[SIG_CAND_MAX];
-	struct sig_cand	 peer[SIG_CAND_MAX];
 	int		 have_path;
-	struct sockaddr_storage path;
-	uint64_t	 check_id;
+	struct sockaddr_storage path;	/* where media goes: ent[cur] */
+	uint64_t	 check_seq;
+
+	/* entries and the path */
+	struct pent	 ent[MEDIA_MAX_ENT];
+	size_t		 nent;
+	int		 cur;		/* the path's entry, -1 none */
+	uint64_t	 start_ms, check_until_ms, recover_ms;
+	int		 recovering;
+	uint64_t	 last_audio_ms;
+
+	/* gathering */
+	uint64_t	 gather_start_ms;
+	int		 gathered;
+	int		 have_stun, stun_done, stun_tries, have_srflx;
+	struct sockaddr_storage stun;
+	uint8_t		 stun_tid[STUN_TIDLEN];
+	uint64_t	 stun_next_ms;
+	struct sig_cand	 srflx;
+
+	/* the relay leg */
+	enum { RL_NONE, RL_WAIT, RL_GRANTED, RL_REFUSED } relay;
+	struct sockaddr_storage relay_addr;
+	uint64_t	 relay_leg, relay_seq, relay_seq_sent;
+	uint8_t		 relay_key[RELAY_KEYLEN];
+	int		 relay_bound, bind_pending;
+	uint64_t	 bind_next_ms, bind_done_ms;
 
 	/* receive side */
 	uint64_t	 last_rx_ms;
@@ -257,7 +311,9 @@ on_ctrl(struct media *m, const struct mpkt_ctrl *c,
 	case MPKT_CTRL_PONG:
 		now_us = uv_hrtime() / 1000;
 		if (c->value <= now_us && now_us - c->value < 60000000ULL)
-			m->st.rtt_ms = (uint32_t)((now_us - c->value) / 1000);
+			/* Rounded up: loopback answers in well under 1 ms. */
+			m->st.rtt_ms = (uint32_t)((now_us - c->value + 999) /
+			    1000);
 		break;
 	case MPKT_CTRL_BYE:
 		emit(m, MEDIA_EV_BYE, NULL);
@@ -276,18 +332,319 @@ on_ctrl(struct media *m, const struct mpkt_ctrl *c,
 	}
 }
 
-static void
-set_path(struct media *m, const struct sockaddr *from)
-{
-	char text[96];
+/* ---- entries and the path ---- */
 
-	if (m->have_path && netaddr_equal((struct sockaddr *)&m->path, from))
+static const char *
+kind_name(uint8_t kind)
+{
+	switch (kind) {
+	case SIG_CAND_HOST:	return "host";
+	case SIG_CAND_SRFLX:	return "srflx";
+	case KIND_PRFLX:	return "prflx";
+	case SIG_CAND_RELAY:	return "relay";
+	}
+	return "?";
+}
+
+/* Preference: host, srflx, prflx, relay. */
+static int
+rank(uint8_t kind)
+{
+	switch (kind) {
+	case SIG_CAND_HOST:	return 0;
+	case SIG_CAND_SRFLX:	return 1;
+	case KIND_PRFLX:	return 2;
+	}
+	return 3;
+}
+
+static int
+ent_find(const struct media *m, const struct sockaddr *sa)
+{
+	size_t i;
+
+	for (i = 0; i < m->nent; i++)
+		if (netaddr_equal((const struct sockaddr *)&m->ent[i].addr,
+		    sa))
+			return (int)i;
+	return -1;
+}
+
+/* Adds an entry (or finds it); -1 when the list is full or refused. */
+static int
+ent_add(struct media *m, const struct sockaddr *sa, uint8_t kind)
+{
+	struct pent *e;
+	int i;
+
+	if ((i = ent_find(m, sa)) >= 0)
+		return i;
+	if (m->nent == MEDIA_MAX_ENT || (!m->v6 && sa->sa_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)sa)->
+	    sin6_addr)))
+		return -1;
+	/* relay-only: nothing but the relay is ever sent to */
+	if (m->opts.relay_only && kind != SIG_CAND_RELAY)
+		return -1;
+	e = &m->ent[m->nent];
+	memset(e, 0, sizeof(*e));
+	netaddr_copy(&e->addr, sa);
+	netaddr_normalize(&e->addr);
+	e->kind = kind;
+	return (int)m->nent++;
+}
+
+static int
+is_relay_addr(const struct media *m, const struct sockaddr *sa)
+{
+	return m->relay == RL_GRANTED &&
+	    netaddr_equal((const struct sockaddr *)&m->relay_addr, sa);
+}
+
+static void
+switch_to(struct media *m, int i, uint64_t now)
+{
+	char addr[80], text[96];
+
+	if (m->cur == i && m->have_path)
 		return;
-	netaddr_copy(&m->path, from);
-	netaddr_normalize(&m->path);
-	netaddr_str((struct sockaddr *)&m->path, text, sizeof(text));
+	if (m->have_path)
+		m->st.path_changes++;
+	else
+		m->st.path_ms = (uint32_t)(now - m->start_ms);
+	m->cur = i;
+	m->recovering = 0;
+	m->path = m->ent[i].addr;
 	m->have_path = 1;
+	netaddr_str((struct sockaddr *)&m->path, addr, sizeof(addr));
+	snprintf(text, sizeof(text), "%s (%s)", addr, kind_name(m->ent[i].kind));
 	emit(m, MEDIA_EV_PATH, text);
+}
+
+/*
+ * The path: the best entry that answered.  A working path gives way only
+ * to a better one.  Without one, a direct entry is taken at once; the
+ * relay only after MEDIA_RELAY_GRACE_MS (direct pairs may still be
+ * punching through) or, when a path was lost, RECOVER_WAIT_MS, which is
+ * also how long the lost path keeps its chance against worse ones.
+ */
+static void
+select_path(struct media *m, uint64_t now)
+{
+	int best = -1, cur_ok;
+	uint64_t base;
+	size_t i;
+
+	for (i = 0; i < m->nent; i++)
+		if (m->ent[i].ok && (best < 0 ||
+		    rank(m->ent[i].kind) < rank(m->ent[best].kind)))
+			best = (int)i;
+	if (best < 0)
+		return;
+	cur_ok = m->cur >= 0 && m->ent[m->cur].ok;
+	if (cur_ok) {
+		m->recovering = 0;
+		if (rank(m->ent[best].kind) < rank(m->ent[m->cur].kind))
+			switch_to(m, best, now);
+		return;
+	}
+	base = m->recovering ? m->recover_ms : m->start_ms;
+	if (m->ent[best].kind == SIG_CAND_RELAY && !m->opts.relay_only &&
+	    now - base < (m->recovering ? RECOVER_WAIT_MS :
+	    MEDIA_RELAY_GRACE_MS))
+		return;
+	if (m->recovering && m->cur >= 0 && rank(m->ent[best].kind) >
+	    rank(m->ent[m->cur].kind) && now - base < RECOVER_WAIT_MS)
+		return;
+	switch_to(m, best, now);
+}
+
+static void
+send_check(struct media *m, int i, uint64_t now)
+{
+	struct mpkt_ctrl c;
+
+	memset(&c, 0, sizeof(c));
+	c.type = MPKT_CTRL_CHECK;
+	c.value = ++m->check_seq << 8 | (uint64_t)i;
+	m->ent[i].sent_ms = now;
+	if (send_ctrl(m, &c, (struct sockaddr *)&m->ent[i].addr) == 0)
+		m->st.checks_sent++;
+}
+
+/* The path stopped answering: check everything again. */
+static void
+start_recovery(struct media *m, uint64_t now)
+{
+	size_t i;
+
+	m->recovering = 1;
+	m->recover_ms = now;
+	m->check_until_ms = now + MEDIA_CHECK_MS;
+	m->st.recoveries++;
+	for (i = 0; i < m->nent; i++) {
+		m->ent[i].ok = 0;
+		m->ent[i].sent_ms = 0;
+	}
+	if (m->relay == RL_GRANTED) {
+		m->bind_pending = 1;
+		m->bind_next_ms = now;
+	}
+	emit(m, MEDIA_EV_NOTE, "the media path stopped answering: "
+	    "checking every candidate again");
+}
+
+/* An authenticated CHECK_REPLY from `from`. */
+static void
+on_check_reply(struct media *m, uint64_t value, const struct sockaddr *from,
+    uint64_t now)
+{
+	size_t i = (size_t)(value & 0xff);
+
+	if (i >= m->nent ||
+	    !netaddr_equal((struct sockaddr *)&m->ent[i].addr, from))
+		return;		/* not the address it was sent to */
+	m->st.checks_ok++;
+	m->ent[i].ok = 1;
+	m->ent[i].reply_ms = now;
+	select_path(m, now);
+}
+
+/*
+ * An authenticated CHECK from `from`: a peer-reflexive entry when the
+ * address is new, and a check back at once (a triggered check) so both
+ * NATs see traffic both ways.
+ */
+static void
+on_check(struct media *m, const struct sockaddr *from, uint64_t now)
+{
+	int i;
+
+	if ((i = ent_find(m, from)) < 0 &&
+	    (i = ent_add(m, from, KIND_PRFLX)) < 0)
+		return;
+	if (!m->ent[i].ok && now - m->ent[i].sent_ms >= CHECK_INTERVAL_MS / 2)
+		send_check(m, i, now);
+}
+
+/*
+ * The newest authenticated packet (not a check) came from `from`, which
+ * is not the path: the peer moved (roaming), unless our path works and
+ * the peer simply sends over a worse one.
+ */
+static void
+on_moved(struct media *m, const struct sockaddr *from, uint64_t now)
+{
+	int i = ent_find(m, from), cur_ok;
+
+	cur_ok = m->cur >= 0 && m->ent[m->cur].ok;
+	if (cur_ok && i >= 0 && (m->ent[i].kind == SIG_CAND_RELAY ||
+	    rank(m->ent[i].kind) > rank(m->ent[m->cur].kind)))
+		return;
+	if (i < 0 && (i = ent_add(m, from, KIND_PRFLX)) < 0)
+		return;
+	m->ent[i].ok = 1;
+	m->ent[i].reply_ms = now;
+	switch_to(m, i, now);
+}
+
+/* ---- STUN and the relay leg ---- */
+
+static void
+gather_check(struct media *m, uint64_t now)
+{
+	int waiting;
+
+	if (m->gathered)
+		return;
+	waiting = (m->have_stun && !m->stun_done) || m->relay == RL_WAIT;
+	if (waiting && now - m->gather_start_ms < MEDIA_GATHER_MS)
+		return;
+	m->gathered = 1;
+	if (m->have_stun && !m->stun_done)
+		emit(m, MEDIA_EV_NOTE, "no answer from the STUN server: "
+		    "no server-reflexive candidate");
+	emit(m, MEDIA_EV_GATHERED, NULL);
+}
+
+static void
+stun_send(struct media *m, uint64_t now)
+{
+	uint8_t req[STUN_REQ_LEN];
+	size_t len;
+
+	if (m->stun_tries == 0)
+		randombytes_buf(m->stun_tid, sizeof(m->stun_tid));
+	if (stun_binding_request(m->stun_tid, req, sizeof(req), &len) != 0)
+		return;
+	send_to(m, (struct sockaddr *)&m->stun, req, len);
+	m->stun_next_ms = now + ((uint64_t)STUN_RTX_MS << m->stun_tries);
+	m->stun_tries++;
+}
+
+static void
+on_stun(struct media *m, const uint8_t *p, size_t len, uint64_t now)
+{
+	struct stun_addr sa;
+	struct sig_cand c;
+	char addr[80], line[120];
+	struct sockaddr_storage ss;
+	size_t i;
+
+	if (!m->have_stun || m->stun_done ||
+	    stun_parse_response(p, len, m->stun_tid, &sa) != 0)
+		return;
+	m->stun_done = 1;
+	memset(&c, 0, sizeof(c));
+	c.kind = SIG_CAND_SRFLX;
+	c.family = sa.family;
+	memcpy(c.addr, sa.addr, sizeof(c.addr));
+	c.port = sa.port;
+	/* The same as a host candidate: no NAT in between. */
+	for (i = 0; i < m->ncand; i++)
+		if (m->cand[i].family == c.family && m->cand[i].port ==
+		    c.port && memcmp(m->cand[i].addr, c.addr,
+		    c.family == 4 ? 4 : 16) == 0)
+			break;
+	if (i == m->ncand && netaddr_from_cand(&c, &ss) == 0) {
+		m->srflx = c;
+		m->have_srflx = 1;
+		netaddr_str((struct sockaddr *)&ss, addr, sizeof(addr));
+		snprintf(line, sizeof(line), "server-reflexive candidate %s",
+		    addr);
+		emit(m, MEDIA_EV_NOTE, line);
+	}
+	gather_check(m, now);
+}
+
+static void
+bind_send(struct media *m, uint64_t now)
+{
+	uint8_t d[RELAY_BIND_LEN];
+
+	relay_bind_seal(m->relay_leg, ++m->relay_seq, m->relay_key, d);
+	send_to(m, (struct sockaddr *)&m->relay_addr, d, sizeof(d));
+	m->bind_next_ms = now + BIND_RTX_MS;
+}
+
+static void
+on_bound(struct media *m, const uint8_t *p, size_t len,
+    const struct sockaddr *from, uint64_t now)
+{
+	uint64_t seq;
+	uint8_t flags;
+
+	if (m->relay != RL_GRANTED || !is_relay_addr(m, from) ||
+	    relay_bound_open(p, len, m->relay_leg, m->relay_key, &seq,
+	    &flags) != 0 || seq <= m->relay_seq_sent)
+		return;
+	m->relay_seq_sent = seq;	/* answers to older BINDs are stale */
+	m->bind_pending = 0;
+	m->bind_next_ms = now + BIND_REFRESH_MS;
+	if (!m->relay_bound)
+		emit(m, MEDIA_EV_NOTE, "relay leg bound");
+	m->relay_bound = 1;
+	m->st.relay = 2;
 }
 
 static void
@@ -304,20 +661,39 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
     const struct sockaddr *from, unsigned flags)
 {
 	struct media *m = u->data;
+	const uint8_t *p = (const uint8_t *)b->base;
 	struct mpkt_ctrl c;
 	enum mpkt_type type;
+	uint64_t now;
 	uint32_t ctr;
 	size_t len;
 	int r, cls, newest, check = 0;
 
-	if (nread <= 0 || from == NULL || m->freeing || !m->started)
+	if (nread <= 0 || from == NULL || m->freeing)
 		return;
 	if (flags & UV_UDP_PARTIAL) {
 		m->st.bad++;
 		return;
 	}
-	r = mpkt_open(m->pk, (const uint8_t *)b->base, (size_t)nread,
-	    m->plain, sizeof(m->plain), &len, &type, &ctr);
+	now = now_ms(m);
+	/* From the STUN server or the relay: never media. */
+	if (p[0] <= 0x01 && stun_is_message(p, (size_t)nread)) {
+		on_stun(m, p, (size_t)nread, now);
+		return;
+	}
+	if (p[0] == RELAY_BOUND) {
+		on_bound(m, p, (size_t)nread, from, now);
+		return;
+	}
+	if (!m->started)
+		return;		/* no keys yet; the peer sends again */
+	/* relay-only: the peer is reached through the relay alone */
+	if (m->opts.relay_only && !is_relay_addr(m, from)) {
+		m->st.bad++;
+		return;
+	}
+	r = mpkt_open(m->pk, p, (size_t)nread, m->plain, sizeof(m->plain),
+	    &len, &type, &ctr);
 	if (r == E2_ERR_REPLAY) {
 		m->st.replayed++;
 		return;
@@ -327,7 +703,7 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 		return;
 	}
 	m->rx_bytes += (size_t)nread;
-	m->last_rx_ms = now_ms(m);
+	m->last_rx_ms = now;
 	if (m->quiet) {
 		m->quiet = 0;
 		emit(m, MEDIA_EV_RESUMED, NULL);
@@ -345,16 +721,29 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 		}
 		check = c.type == MPKT_CTRL_CHECK ||
 		    c.type == MPKT_CTRL_CHECK_REPLY;
+		if (c.type == MPKT_CTRL_CHECK)
+			on_check(m, from, now);
+		else if (c.type == MPKT_CTRL_CHECK_REPLY)
+			on_check_reply(m, c.value, from, now);
 	}
 	/*
-	 * Path: the first authenticated packet picks it; later, the newest
-	 * authenticated packet of a call in progress moves it (roaming).
-	 * Checks never move a path once there is one: replies to checks
-	 * sent to every candidate would make it flap.
+	 * Checks choose the path; the newest other packet from another
+	 * address moves it (roaming).  A forged or replayed datagram never
+	 * gets this far.
 	 */
-	if (!m->have_path || (newest && !check))
-		set_path(m, from);
+	if (!check && newest && (!m->have_path ||
+	    !netaddr_equal((struct sockaddr *)&m->path, from)))
+		on_moved(m, from, now);
 	if (type == MPKT_AUDIO) {
+		char gap[32];
+
+		if (m->last_audio_ms != 0 &&
+		    now - m->last_audio_ms >= GAP_REPORT_MS) {
+			snprintf(gap, sizeof(gap), "%llu",
+			    (unsigned long long)(now - m->last_audio_ms));
+			emit(m, MEDIA_EV_GAP, gap);
+		}
+		m->last_audio_ms = now;
 		m->st.rx_packets++;
 		m->iv_received++;
 		if (!m->have_hi || (int32_t)(ctr - m->hi_seq) > 0) {
@@ -371,26 +760,44 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 
 /* ---- timers ---- */
 
+/* Every TICK_MS: STUN, relay binds, checks, the path's health. */
 static void
 check_timer_cb(uv_timer_t *t)
 {
 	struct media *m = t->data;
-	struct sockaddr_storage ss;
-	struct mpkt_ctrl c;
+	uint64_t now = now_ms(m), dead;
 	size_t i;
 
-	if (m->have_path) {
-		uv_timer_stop(t);
+	if (m->have_stun && !m->stun_done && m->stun_tries < 3 &&
+	    now >= m->stun_next_ms)
+		stun_send(m, now);
+	gather_check(m, now);
+	if (m->relay == RL_GRANTED) {
+		if (!m->bind_pending && now >= m->bind_next_ms)
+			m->bind_pending = 1;
+		if (m->bind_pending && now >= m->bind_next_ms)
+			bind_send(m, now);
+	}
+	if (!m->started)
 		return;
+	if (m->recovering && now >= m->check_until_ms)
+		m->check_until_ms = now + MEDIA_CHECK_MS;
+	if (now < m->check_until_ms) {
+		for (i = 0; i < m->nent; i++)
+			if (!m->ent[i].ok &&
+			    now - m->ent[i].sent_ms >= CHECK_INTERVAL_MS)
+				send_check(m, (int)i, now);
 	}
-	memset(&c, 0, sizeof(c));
-	c.type = MPKT_CTRL_CHECK;
-	for (i = 0; i < m->npeer; i++) {
-		if (netaddr_from_cand(&m->peer[i], &ss) != 0)
-			continue;
-		c.value = ++m->check_id;
-		(void)send_ctrl(m, &c, (struct sockaddr *)&ss);
+	if (m->cur >= 0) {
+		struct pent *e = &m->ent[m->cur];
+
+		if (e->ok && now - e->sent_ms >= KEEPALIVE_MS)
+			send_check(m, m->cur, now);
+		dead = PATH_DEAD_MS + 2 * (uint64_t)m->st.rtt_ms;
+		if (e->ok && !m->recovering && now - e->reply_ms > dead)
+			start_recovery(m, now);
 	}
+	select_path(m, now);
 }
 
 static void
@@ -467,7 +874,8 @@ add_cand(struct media *m, const struct sockaddr *sa)
 	struct sig_cand c;
 	size_t i;
 
-	if (m->ncand == SIG_CAND_MAX ||
+	/* room for a srflx and a relay candidate after the hosts */
+	if (m->ncand == SIG_CAND_MAX - 2 ||
 	    netaddr_to_cand(sa, m->port, SIG_CAND_HOST, &c) != 0)
 		return;
 	for (i = 0; i < m->ncand; i++)
@@ -537,6 +945,16 @@ media_new(struct media **mp, uv_loop_t *loop, const struct media_opts *opts,
 	}
 	uv_udp_getsockname(&m->udp, (struct sockaddr *)&ss, &len);
 	m->port = netaddr_port((struct sockaddr *)&ss);
+	m->cur = -1;
+	m->gather_start_ms = now_ms(m);
+	m->relay = opts->expect_relay ? RL_WAIT : RL_NONE;
+	m->opts.advertise = NULL;	/* not kept: the caller's string */
+	m->opts.stun = NULL;
+	if (opts->stun != NULL && opts->advertise == NULL &&
+	    !opts->relay_only) {
+		netaddr_copy(&m->stun, opts->stun);
+		m->have_stun = 1;
+	}
 	if (opts->advertise != NULL) {
 		struct sockaddr_storage adv;
 
@@ -554,6 +972,9 @@ media_new(struct media **mp, uv_loop_t *loop, const struct media_opts *opts,
 	uv_timer_init(loop, &m->stats_timer);
 	m->check_timer.data = m->stats_timer.data = m;
 	m->handles_open = 3;
+	/* STUN answers and relay binds come before the call's keys. */
+	uv_udp_recv_start(&m->udp, alloc_cb, recv_cb);
+	uv_timer_start(&m->check_timer, check_timer_cb, 0, TICK_MS);
 	*mp = m;
 	return 0;
 }
@@ -561,10 +982,61 @@ media_new(struct media **mp, uv_loop_t *loop, const struct media_opts *opts,
 size_t
 media_cands(const struct media *m, struct sig_cand *out, size_t max)
 {
-	size_t n = m->ncand < max ? m->ncand : max;
+	size_t n = 0, i;
 
-	memcpy(out, m->cand, n * sizeof(*out));
+	if (!m->opts.relay_only) {
+		for (i = 0; i < m->ncand && n < max; i++)
+			out[n++] = m->cand[i];
+		if (m->have_srflx && n < max)
+			out[n++] = m->srflx;
+	}
+	if (m->relay == RL_GRANTED && n < max &&
+	    netaddr_to_cand((const struct sockaddr *)&m->relay_addr,
+	    netaddr_port((const struct sockaddr *)&m->relay_addr),
+	    SIG_CAND_RELAY, &out[n]) == 0)
+		n++;
 	return n;
+}
+
+int
+media_gathered(const struct media *m)
+{
+	return m->gathered;
+}
+
+void
+media_set_relay(struct media *m, const struct sig_cand *relay, uint64_t leg,
+    const uint8_t key[32])
+{
+	struct sockaddr_storage ss;
+
+	if (m->relay == RL_GRANTED || relay->kind != SIG_CAND_RELAY ||
+	    netaddr_from_cand(relay, &ss) != 0)
+		return;
+	m->relay_addr = ss;
+	m->relay_leg = leg;
+	memcpy(m->relay_key, key, RELAY_KEYLEN);
+	m->relay = RL_GRANTED;
+	m->st.relay = 1;
+	m->bind_pending = 1;
+	m->bind_next_ms = 0;
+	if (m->started)
+		(void)ent_add(m, (struct sockaddr *)&ss, SIG_CAND_RELAY);
+	gather_check(m, now_ms(m));
+}
+
+void
+media_no_relay(struct media *m)
+{
+	if (m->relay == RL_WAIT)
+		m->relay = RL_REFUSED;
+	gather_check(m, now_ms(m));
+}
+
+const char *
+media_path_kind(const struct media *m)
+{
+	return m->cur >= 0 ? kind_name(m->ent[m->cur].kind) : "";
 }
 
 int
@@ -572,7 +1044,9 @@ media_start(struct media *m, const uint8_t send_key[32],
     const uint8_t recv_key[32], const struct sig_cand *peer, size_t npeer,
     char *err, size_t errlen)
 {
+	struct sig_cand mine[SIG_CAND_MAX];
 	struct audio_cfg acfg;
+	size_t i;
 	int r;
 
 	if (m->started)
@@ -604,11 +1078,31 @@ media_start(struct media *m, const uint8_t send_key[32],
 		    strerror(errno));
 		return E2_ERR_IO;
 	}
-	if (npeer > SIG_CAND_MAX)
-		npeer = SIG_CAND_MAX;
-	memcpy(m->peer, peer, npeer * sizeof(*peer));
-	m->npeer = npeer;
+	/*
+	 * The entries: the peer's candidates (its relay candidate only when
+	 * it is my relay too: a relay forwards between the two legs of one
+	 * call), then my relay.
+	 */
+	for (i = 0; i < npeer && i < SIG_CAND_MAX; i++) {
+		struct sockaddr_storage ss;
+
+		if (netaddr_from_cand(&peer[i], &ss) != 0 ||
+		    !netaddr_is_specific((struct sockaddr *)&ss) ||
+		    netaddr_is_linklocal((struct sockaddr *)&ss))
+			continue;
+		if (peer[i].kind == SIG_CAND_RELAY &&
+		    !is_relay_addr(m, (struct sockaddr *)&ss))
+			continue;
+		if (ent_add(m, (struct sockaddr *)&ss, peer[i].kind) >= 0)
+			m->st.peer_cands++;
+	}
+	if (m->relay == RL_GRANTED)
+		(void)ent_add(m, (struct sockaddr *)&m->relay_addr,
+		    SIG_CAND_RELAY);
+	m->st.cands = (uint32_t)media_cands(m, mine, SIG_CAND_MAX);
 	m->last_rx_ms = now_ms(m);
+	m->start_ms = m->last_rx_ms;
+	m->check_until_ms = m->start_ms + MEDIA_CHECK_MS;
 	m->started = 1;
 
 	acfg = m->opts.audio;
@@ -616,16 +1110,27 @@ media_start(struct media *m, const uint8_t send_key[32],
 	acfg.capture_cb = capture_cb;
 	acfg.playback_cb = playback_cb;
 	acfg.cb_arg = m;
-	if ((r = audio_open(&m->audio, m->loop, &acfg, err, errlen)) != 0)
-		return r;
+	if ((r = audio_open(&m->audio, m->loop, &acfg, err, errlen)) != 0) {
+		char note[400];
+
+		if (acfg.backend == NULL || strcmp(acfg.backend, "alsa") != 0)
+			return r;
+		/* No sound card: the call goes on, silent, and says so. */
+		snprintf(note, sizeof(note), "no sound device (%s): using null "
+		    "audio; try --audio file", err);
+		acfg.backend = "null";
+		if ((r = audio_open(&m->audio, m->loop, &acfg, err,
+		    errlen)) != 0)
+			return r;
+		emit(m, MEDIA_EV_AUDIO_NOTE, note);
+	}
 	if ((r = audio_start(m->audio)) != 0) {
 		snprintf(err, errlen, "cannot start audio: %s", e2_strerror(r));
 		return r;
 	}
-	uv_udp_recv_start(&m->udp, alloc_cb, recv_cb);
-	uv_timer_start(&m->check_timer, check_timer_cb, 0, CHECK_INTERVAL_MS);
 	uv_timer_start(&m->stats_timer, stats_timer_cb, STATS_INTERVAL_MS,
 	    STATS_INTERVAL_MS);
+	check_timer_cb(&m->check_timer);	/* the first checks now */
 	return 0;
 }
 
@@ -682,6 +1187,7 @@ close_cb(uv_handle_t *h)
 	codec_free(m->codec);
 	free(m->echo);
 	sodium_memzero(&m->jb, sizeof(m->jb));
+	sodium_memzero(m->relay_key, sizeof(m->relay_key));
 	free(m);
 }
 

@@ -81,6 +81,10 @@ stats_fields(const struct cl_stats *s)
 	    (unsigned long long)s->replayed, (unsigned long long)s->xruns,
 	    (unsigned long long)s->played, (unsigned long long)s->dropped,
 	    (unsigned long long)s->inserted, (unsigned long long)s->empty);
+	printf(",\"cands\":%u,\"peer_cands\":%u,\"checks\":%u,"
+	    "\"checks_ok\":%u,\"path_changes\":%u,\"recoveries\":%u,"
+	    "\"relay\":%u", s->cands, s->peer_cands, s->checks_sent,
+	    s->checks_ok, s->path_changes, s->recoveries, s->relay);
 }
 
 static void
@@ -88,6 +92,7 @@ batch_event(void *arg, const struct cl_event *ev)
 {
 	struct batch *b = arg;
 	const struct cl_model *m;
+	char addr[sizeof(m->path)], *sp;
 
 	if (b->cl == NULL)
 		return;
@@ -131,8 +136,14 @@ batch_event(void *arg, const struct cl_event *ev)
 		kv("code", m->code);
 		break;
 	case CL_EV_MEDIA:
+		/* "path" is the address alone; people see "ADDR (kind)" */
+		snprintf(addr, sizeof(addr), "%s", m->path);
+		if ((sp = strstr(addr, " (")) != NULL)
+			*sp = '\0';
 		printf("{\"event\":\"media\"");
-		kv("path", m->path);
+		kv("path", addr);
+		kv("kind", m->path_kind);
+		printf(",\"ms\":%u", m->stats.path_ms);
 		break;
 	case CL_EV_STATS:
 		printf("{\"event\":\"stats\"");
