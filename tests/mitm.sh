@@ -74,9 +74,12 @@ start_hostile() {
 	PIDS="$PIDS $HOSTILE_PID"
 	wait_for "$HOUT" "^listening" 10
 }
-stop_hostile() {
+hostile_fail=""
+stop_hostile() {	# SIGTERM: it prints its totals and exits 0
 	kill "$HOSTILE_PID" 2>/dev/null
-	wait "$HOSTILE_PID" 2>/dev/null
+	wait "$HOSTILE_PID" 2>/dev/null ||
+		{ hostile_fail="$hostile_fail $nhostile"; sed 's/^/#   /' "$HOUT.err"; }
+	grep -q '^totals ' "$HOUT" || hostile_fail="$hostile_fail $nhostile"
 }
 
 # call_pair SERVER LISTENER DIALER TAG [options for both]: one call, the
@@ -204,6 +207,28 @@ check "1b. the pinned keys did not change" sh -c "
 	cmp -s '$T/carol.pins' '$T/carol/config/e2call/contacts' &&
 	cmp -s '$T/dave.pins' '$T/dave/config/e2call/contacts'"
 
+# A batch listener that does not answer by itself refuses at once too (it
+# does not ring until the dialer gives up, and an 'answer' typed on its
+# standard input could not take the attacker's key).
+start_hostile mitm || { not_ok "hostile server starts"; finish; }
+as_user carol timeout 20 "$E2CALL" listen --batch --audio null --once \
+	--server "$HOSTILE" </dev/null >"$T/m2b.l" 2>"$T/m2b.l.err" &
+lpid=$!; PIDS="$PIDS $lpid"
+wait_for "$T/m2b.l" '"registered"' 10
+as_user dave timeout 20 "$E2CALL" dial carol --batch --audio null --ring-timeout 8 \
+	--accept-changed-key --server "$HOSTILE" </dev/null >"$T/m2b.d" 2>"$T/m2b.d.err"
+DRC=$?
+wait $lpid; LRC=$?
+stop_hostile
+check "1b. a listener without --auto-answer rejects with key_changed (exit $LRC)" sh -c "
+	grep -q '\"key_changed\",\"peer\":\"dave\"' '$T/m2b.l' &&
+	grep -q '\"ended\",\"reason\":\"key_changed\",\"by\":\"local\"' '$T/m2b.l' && [ $LRC -eq 9 ]"
+check "1b. its dialer hears the key_changed rejection: exit 9 (got $DRC)" sh -c "
+	grep -q '\"ended\",\"reason\":\"key_changed\",\"by\":\"peer\"' '$T/m2b.d' && [ $DRC -eq 9 ]"
+check "1b. the pinned keys still did not change" sh -c "
+	cmp -s '$T/carol.pins' '$T/carol/config/e2call/contacts' &&
+	cmp -s '$T/dave.pins' '$T/dave/config/e2call/contacts'"
+
 # ---- Drill 1c: verified contacts ----
 as_user carol "$E2CALL" verify dave >"$T/v1" 2>&1
 as_user dave "$E2CALL" verify carol >"$T/v2" 2>&1
@@ -319,5 +344,7 @@ check "2b. the codes are equal" sh -c "[ -n '$(json_field "$T/f2.l" security_cod
 	[ '$(json_field "$T/f2.l" security_code code)' = '$(json_field "$T/f2.d" security_code code)' ]"
 speech_checks 2b f2
 
+check "the hostile server ran and exited cleanly every time (failed:${hostile_fail:- none})" \
+	test -z "$hostile_fail"
 check "the honest server is still alive" kill -0 "$SERVER_PID"
 finish

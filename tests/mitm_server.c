@@ -9,7 +9,9 @@
  * that clients that pinned it on first use keep finding the same key),
  * WELCOME, REGISTER -> REGISTERED (any name, kept in memory only),
  * DIAL -> INCOMING, the call messages between the two parties, PING ->
- * PONG.  For every call it binds one UDP socket facing each party.
+ * PONG, RELAY_REQUEST -> a refusal (as a server that relays no media),
+ * and STUN Binding on the UDP port of the same address.  For every call
+ * it binds one UDP socket facing each party.
  *
  * mitm: it terminates both end-to-end handshakes itself.  Towards the
  *	caller it is the callee (responder, a static key of its own, the
@@ -62,6 +64,7 @@
 #include "netaddr.h"
 #include "noise.h"
 #include "sigmsg.h"
+#include "stun.h"
 
 #define RING_TIMEOUT_MS	120000
 #define HOLD_END_MS	5000	/* longest an end waits for the callee's
@@ -127,6 +130,7 @@ static uint8_t		*imp_priv;	/* sodium_malloc: [0..31] plays the
 					   callee, [32..63] plays the caller */
 static struct nconn_limits lim;
 static uv_tcp_t		 listener;
+static uv_udp_t		 stun_udp;
 static uv_timer_t	 tick;
 static uv_signal_t	 sigterm, sigint;
 static struct conn	*conns;
@@ -833,6 +837,25 @@ on_dial(struct conn *c, struct sigmsg *m)
 	send_msg(callee, m);
 }
 
+/* RELAY_REQUEST: refused, as by a server that relays no media. */
+static void
+on_relay_request(struct conn *c, const struct sigmsg *m)
+{
+	struct mcall *mc = mcall_find(m->call);
+	struct sigmsg r;
+
+	sigmsg_init(&r, SIG_RELAY_GRANT);
+	sigmsg_set_call(&r, m->call);
+	if (mc == NULL || (mc->conn[0] != c && mc->conn[1] != c)) {
+		sigmsg_set_reason(&r, SIG_R_PROTOCOL);
+		(void)sigmsg_set_text(&r, "no such call");
+	} else {
+		sigmsg_set_reason(&r, SIG_R_LIMIT);
+		(void)sigmsg_set_text(&r, "this server relays no media");
+	}
+	send_msg(c, &r);
+}
+
 static void
 on_msg(struct nconn *nc, const uint8_t *p, size_t len, void *arg)
 {
@@ -864,6 +887,9 @@ on_msg(struct nconn *nc, const uint8_t *p, size_t len, void *arg)
 		send_msg(c, &r);
 		goto done;
 	case SIG_PONG:
+		goto done;
+	case SIG_RELAY_REQUEST:
+		on_relay_request(c, m);
 		goto done;
 	case SIG_RINGING:
 	case SIG_HANDSHAKE:
@@ -972,6 +998,39 @@ on_connection(uv_stream_t *server, int status)
 	conns = c;
 }
 
+/* ---- STUN Binding, on the UDP port of the signaling address ---- */
+
+static void
+stun_recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
+    const struct sockaddr *src, unsigned flags)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)src;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)src;
+	uint8_t resp[STUN_RESP_MAX];
+	struct stun_addr from;
+	uv_buf_t rb;
+	size_t rlen;
+
+	if (nread <= 0 || src == NULL || (flags & UV_UDP_PARTIAL))
+		return;
+	memset(&from, 0, sizeof(from));
+	if (src->sa_family == AF_INET) {
+		from.family = 4;
+		memcpy(from.addr, &s4->sin_addr, 4);
+		from.port = ntohs(s4->sin_port);
+	} else if (src->sa_family == AF_INET6) {
+		from.family = 6;
+		memcpy(from.addr, &s6->sin6_addr, 16);
+		from.port = ntohs(s6->sin6_port);
+	} else
+		return;
+	if (stun_binding_response((const uint8_t *)b->base, (size_t)nread,
+	    &from, resp, &rlen) != 0)
+		return;
+	rb = uv_buf_init((char *)resp, (unsigned)rlen);
+	(void)uv_udp_try_send(u, &rb, 1, src);
+}
+
 /* ---- life ---- */
 
 static void
@@ -1014,6 +1073,7 @@ shutdown_all(void)
 		if (c->nc != NULL)
 			nconn_close(c->nc, "server shutting down");
 	uv_close((uv_handle_t *)&listener, NULL);
+	uv_close((uv_handle_t *)&stun_udp, NULL);
 	uv_close((uv_handle_t *)&tick, NULL);
 	uv_close((uv_handle_t *)&sigterm, NULL);
 	uv_close((uv_handle_t *)&sigint, NULL);
@@ -1107,6 +1167,10 @@ main(int argc, char **argv)
 	if ((r = uv_tcp_bind(&listener, (struct sockaddr *)&ss, 0)) != 0 ||
 	    (r = uv_listen((uv_stream_t *)&listener, 64, on_connection)) != 0)
 		die("cannot listen on %s: %s", listen_at, uv_strerror(r));
+	uv_udp_init(loop, &stun_udp);
+	if ((r = uv_udp_bind(&stun_udp, (struct sockaddr *)&ss, 0)) != 0 ||
+	    (r = uv_udp_recv_start(&stun_udp, alloc_cb, stun_recv_cb)) != 0)
+		die("cannot bind UDP %s: %s", listen_at, uv_strerror(r));
 	uv_timer_init(loop, &tick);
 	uv_timer_start(&tick, tick_cb, TICK_MS, TICK_MS);
 	uv_signal_init(loop, &sigterm);
