@@ -378,6 +378,11 @@ call_ended(struct client *cl)
 {
 	struct call *c = cl->call;
 
+	/* The final figures are the ones of this moment, not the last tick. */
+	uv_update_time(cl->loop);
+	cl->model.now_ms = now_ms(cl);
+	if (cl->media != NULL)
+		media_get_stats(cl->media, &cl->model.stats);
 	end_media(cl);
 	cl->model.state = CL_ENDED;
 	cl->model.end_reason = c->end_reason;
