@@ -1187,6 +1187,7 @@ close_cb(uv_handle_t *h)
 	codec_free(m->codec);
 	free(m->echo);
 	sodium_memzero(&m->jb, sizeof(m->jb));
+	sodium_memzero(m->plain, sizeof(m->plain));
 	sodium_memzero(m->relay_key, sizeof(m->relay_key));
 	free(m);
 }
