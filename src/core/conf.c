@@ -17,22 +17,6 @@
 #define CONF_MAX_FIELDS	1024	/* sanity cap on maxf */
 #define DISP_MAX	40	/* characters of user text quoted in errors */
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 static int
 is_ws(char ch)
 {
@@ -126,12 +110,12 @@ conf_parse_hostport(const char *s, char *host, size_t hostcap,
 	if (s[0] == '[') {
 		h = s + 1;
 		if ((he = strchr(h, ']')) == NULL) {
-			seterr(err, errlen, "missing ']' after IPv6 address");
+			e2_seterr(err, errlen, "missing ']' after IPv6 address");
 			return E2_ERR_MALFORMED;
 		}
 		for (p = h; p < he; p++) {
 			if (!v6_char(*p)) {
-				seterr(err, errlen, "bad character in IPv6 "
+				e2_seterr(err, errlen, "bad character in IPv6 "
 				    "address");
 				return E2_ERR_MALFORMED;
 			}
@@ -139,39 +123,39 @@ conf_parse_hostport(const char *s, char *host, size_t hostcap,
 				has_colon = 1;
 		}
 		if (he == h || !has_colon) {
-			seterr(err, errlen, "empty or bad IPv6 address in "
+			e2_seterr(err, errlen, "empty or bad IPv6 address in "
 			    "brackets");
 			return E2_ERR_MALFORMED;
 		}
 		colon = he + 1;
 		if (*colon != ':') {
-			seterr(err, errlen, "expected ':PORT' after ']'");
+			e2_seterr(err, errlen, "expected ':PORT' after ']'");
 			return E2_ERR_MALFORMED;
 		}
 	} else {
 		h = s;
 		if ((colon = strrchr(s, ':')) == NULL) {
-			seterr(err, errlen, "expected HOST:PORT");
+			e2_seterr(err, errlen, "expected HOST:PORT");
 			return E2_ERR_MALFORMED;
 		}
 		he = colon;
 		if (memchr(h, ':', (size_t)(he - h)) != NULL) {
-			seterr(err, errlen, "an IPv6 address goes in "
+			e2_seterr(err, errlen, "an IPv6 address goes in "
 			    "brackets, as in [::1]:PORT");
 			return E2_ERR_MALFORMED;
 		}
 		if (he == h) {
-			seterr(err, errlen, "empty host in HOST:PORT");
+			e2_seterr(err, errlen, "empty host in HOST:PORT");
 			return E2_ERR_MALFORMED;
 		}
 		if (*h == '.' || *h == '-') {
-			seterr(err, errlen, "host must start with a letter "
+			e2_seterr(err, errlen, "host must start with a letter "
 			    "or digit");
 			return E2_ERR_MALFORMED;
 		}
 		for (p = h; p < he; p++) {
 			if (!host_char(*p)) {
-				seterr(err, errlen, "bad character in host "
+				e2_seterr(err, errlen, "bad character in host "
 				    "name");
 				return E2_ERR_MALFORMED;
 			}
@@ -179,16 +163,16 @@ conf_parse_hostport(const char *s, char *host, size_t hostcap,
 	}
 	hlen = (size_t)(he - h);
 	if (hlen > 253) {
-		seterr(err, errlen, "host name too long");
+		e2_seterr(err, errlen, "host name too long");
 		return E2_ERR_MALFORMED;
 	}
 	if (parse_uint(colon + 1, &port) != 0 || port < 1 || port > 65535) {
-		seterr(err, errlen, "port must be a number from 1 to 65535");
+		e2_seterr(err, errlen, "port must be a number from 1 to 65535");
 		return E2_ERR_MALFORMED;
 	}
 	if (host != NULL) {
 		if (hlen >= hostcap) {
-			seterr(err, errlen, "host name too long");
+			e2_seterr(err, errlen, "host name too long");
 			return E2_ERR_MALFORMED;
 		}
 		memcpy(host, h, hlen);
@@ -258,13 +242,13 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 	case CK_HOSTPORT:
 		if (conf_parse_hostport(v, NULL, 0, NULL, why,
 		    sizeof(why)) != 0) {
-			seterr(err, errlen, "%s", why);
+			e2_seterr(err, errlen, "%s", why);
 			return E2_ERR_MALFORMED;
 		}
 		break;
 	case CK_NAME:
 		if (!conf_valid_name(v)) {
-			seterr(err, errlen, "a name is 1 to 32 characters of "
+			e2_seterr(err, errlen, "a name is 1 to 32 characters of "
 			    "a-z, 0-9, '.', '_', '-', starting with a letter "
 			    "or digit");
 			return E2_ERR_MALFORMED;
@@ -273,7 +257,7 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 	case CK_AUDIO:
 		if (strcmp(v, "alsa") != 0 && strcmp(v, "file") != 0 &&
 		    strcmp(v, "null") != 0) {
-			seterr(err, errlen, "expected alsa, file or null");
+			e2_seterr(err, errlen, "expected alsa, file or null");
 			return E2_ERR_MALFORMED;
 		}
 		break;
@@ -282,7 +266,7 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 			unsigned char ch = (unsigned char)v[i];
 
 			if (ch < 0x20 || ch >= 0x7f) {
-				seterr(err, errlen, "device names are "
+				e2_seterr(err, errlen, "device names are "
 				    "printable ASCII");
 				return E2_ERR_MALFORMED;
 			}
@@ -290,14 +274,14 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		break;
 	case CK_FRAME_MS:
 		if (parse_uint(v, &u) != 0 || (u != 10 && u != 20)) {
-			seterr(err, errlen, "expected 10 or 20");
+			e2_seterr(err, errlen, "expected 10 or 20");
 			return E2_ERR_MALFORMED;
 		}
 		c->frame_ms = u;
 		return 0;
 	case CK_BITRATE:
 		if (parse_uint(v, &u) != 0 || u < 6000 || u > 128000) {
-			seterr(err, errlen, "expected bits per second from "
+			e2_seterr(err, errlen, "expected bits per second from "
 			    "6000 to 128000");
 			return E2_ERR_MALFORMED;
 		}
@@ -305,7 +289,7 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 		return 0;
 	case CK_RING:
 		if (parse_uint(v, &u) != 0 || u < 5 || u > 600) {
-			seterr(err, errlen, "expected seconds from 5 to 600");
+			e2_seterr(err, errlen, "expected seconds from 5 to 600");
 			return E2_ERR_MALFORMED;
 		}
 		c->ring_timeout = u;
@@ -332,7 +316,7 @@ parse_line(struct config *c, size_t seen[NCKEYS], size_t lineno,
 	if (s == e || *s == '#')
 		return 0;
 	if ((eq = memchr(s, '=', (size_t)(e - s))) == NULL) {
-		seterr(err, errlen, "line %zu: expected 'key = value', found "
+		e2_seterr(err, errlen, "line %zu: expected 'key = value', found "
 		    "'%s'", lineno, disp(d, sizeof(d), s, (size_t)(e - s)));
 		return E2_ERR_MALFORMED;
 	}
@@ -340,7 +324,7 @@ parse_line(struct config *c, size_t seen[NCKEYS], size_t lineno,
 		;
 	klen = (size_t)(ke - s);
 	if (klen == 0) {
-		seterr(err, errlen, "line %zu: missing key before '='", lineno);
+		e2_seterr(err, errlen, "line %zu: missing key before '='", lineno);
 		return E2_ERR_MALFORMED;
 	}
 	for (i = 0; i < NCKEYS; i++) {
@@ -351,12 +335,12 @@ parse_line(struct config *c, size_t seen[NCKEYS], size_t lineno,
 		}
 	}
 	if (k == NULL) {
-		seterr(err, errlen, "line %zu: unknown key '%s'", lineno,
+		e2_seterr(err, errlen, "line %zu: unknown key '%s'", lineno,
 		    disp(d, sizeof(d), s, klen));
 		return E2_ERR_MALFORMED;
 	}
 	if (seen[i] != 0) {
-		seterr(err, errlen, "line %zu: '%s' is set twice (first on "
+		e2_seterr(err, errlen, "line %zu: '%s' is set twice (first on "
 		    "line %zu)", lineno, k->key, seen[i]);
 		return E2_ERR_MALFORMED;
 	}
@@ -374,19 +358,19 @@ parse_line(struct config *c, size_t seen[NCKEYS], size_t lineno,
 		ve--;
 	vlen = (size_t)(ve - v);
 	if (vlen == 0) {
-		seterr(err, errlen, "line %zu: missing value for '%s'",
+		e2_seterr(err, errlen, "line %zu: missing value for '%s'",
 		    lineno, k->key);
 		return E2_ERR_MALFORMED;
 	}
 	if (vlen >= sizeof(val) || (k->kind <= CK_DEVICE && vlen >= k->size)) {
-		seterr(err, errlen, "line %zu: value for '%s' is too long",
+		e2_seterr(err, errlen, "line %zu: value for '%s' is too long",
 		    lineno, k->key);
 		return E2_ERR_MALFORMED;
 	}
 	memcpy(val, v, vlen);
 	val[vlen] = '\0';
 	if (set_value(c, k, val, why, sizeof(why)) != 0) {
-		seterr(err, errlen, "line %zu: bad %s '%s': %s", lineno,
+		e2_seterr(err, errlen, "line %zu: bad %s '%s': %s", lineno,
 		    k->key, disp(d, sizeof(d), val, vlen), why);
 		return E2_ERR_MALFORMED;
 	}
@@ -411,7 +395,7 @@ config_parse(struct config *c, const char *text, size_t len, char *err,
 		pos += llen + (nl != NULL);
 		lineno++;
 		if (memchr(line, '\0', llen) != NULL) {
-			seterr(err, errlen, "line %zu: NUL byte in text",
+			e2_seterr(err, errlen, "line %zu: NUL byte in text",
 			    lineno);
 			return E2_ERR_MALFORMED;
 		}
@@ -436,12 +420,12 @@ conf_each_line(const char *text, size_t len, size_t maxf,
 
 	if (maxf == 0 || maxf > CONF_MAX_FIELDS || fn == NULL ||
 	    (text == NULL && len != 0)) {
-		seterr(err, errlen, "conf_each_line: bad arguments");
+		e2_seterr(err, errlen, "conf_each_line: bad arguments");
 		return E2_ERR_INVAL;
 	}
 	if (len == SIZE_MAX || (copy = malloc(len + 1)) == NULL ||
 	    (f = calloc(maxf, sizeof(*f))) == NULL) {
-		seterr(err, errlen, "out of memory");
+		e2_seterr(err, errlen, "out of memory");
 		rc = E2_ERR_NOMEM;
 		goto out;
 	}
@@ -454,7 +438,7 @@ conf_each_line(const char *text, size_t len, size_t maxf,
 		llen = nl != NULL ? (size_t)(nl - p) : left;
 		lineno++;
 		if (memchr(p, '\0', llen) != NULL) {
-			seterr(err, errlen, "line %zu: NUL byte in text",
+			e2_seterr(err, errlen, "line %zu: NUL byte in text",
 			    lineno);
 			rc = E2_ERR_MALFORMED;
 			goto out;
@@ -486,7 +470,7 @@ conf_each_line(const char *text, size_t len, size_t maxf,
 		}
 		msg[0] = '\0';
 		if ((rc = fn(arg, lineno, f, nf, msg, sizeof(msg))) != 0) {
-			seterr(err, errlen, "line %zu: %s", lineno,
+			e2_seterr(err, errlen, "line %zu: %s", lineno,
 			    msg[0] != '\0' ? msg : e2_strerror(rc));
 			goto out;
 		}

@@ -1,5 +1,20 @@
 /* err.c - text for the E2_ERR_* codes. */
+#include <stdarg.h>
+#include <stdio.h>	/* vsnprintf only */
+
 #include "err.h"
+
+void
+e2_seterr(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
 
 const char *
 e2_strerror(int err)

@@ -8,6 +8,8 @@
 #ifndef E2_ERR_H
 #define E2_ERR_H
 
+#include <stddef.h>
+
 enum e2_err {
 	E2_OK = 0,
 	E2_ERR_INVAL = -1,	/* bad argument from the caller */
@@ -32,5 +34,8 @@ enum e2_err {
 };
 
 const char	*e2_strerror(int err);
+/* Formats a message for a person into err (errlen bytes); NULL is fine. */
+void		 e2_seterr(char *err, size_t errlen, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
 
 #endif

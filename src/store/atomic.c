@@ -22,22 +22,6 @@
 #define TMP_TRIES	16
 #define STALE_SECS	600	/* a temporary file this old was abandoned */
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* dir gets the directory part of path ("." when there is none). */
 static int
 dir_of(const char *path, char *dir, size_t cap)
@@ -65,18 +49,18 @@ sync_dir(const char *path, char *err, size_t errlen)
 	int fd, e;
 
 	if (dir_of(path, dir, sizeof(dir)) != 0) {
-		seterr(err, errlen, "%s: path too long", path);
+		e2_seterr(err, errlen, "%s: path too long", path);
 		return E2_ERR_IO;
 	}
 	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
-		seterr(err, errlen, "cannot open directory %s: %s", dir,
+		e2_seterr(err, errlen, "cannot open directory %s: %s", dir,
 		    strerror(errno));
 		return E2_ERR_IO;
 	}
 	if (fsync(fd) != 0 && errno != EINVAL) {
 		e = errno;
 		close(fd);
-		seterr(err, errlen, "cannot sync directory %s: %s", dir,
+		e2_seterr(err, errlen, "cannot sync directory %s: %s", dir,
 		    strerror(e));
 		return E2_ERR_IO;
 	}
@@ -137,7 +121,7 @@ write_temp(const char *path, const void *data, size_t len, mode_t mode,
 
 	base = base != NULL ? base + 1 : path;
 	if (*base == '\0' || dir_of(path, dir, sizeof(dir)) != 0) {
-		seterr(err, errlen, "%s: not a file name", path);
+		e2_seterr(err, errlen, "%s: not a file name", path);
 		return E2_ERR_IO;
 	}
 	remove_stale(dir, base);
@@ -146,7 +130,7 @@ write_temp(const char *path, const void *data, size_t len, mode_t mode,
 		r = snprintf(tmp, tmpcap, "%s/.%s.tmp-%08x", dir, base,
 		    (unsigned)rnd);
 		if (r < 0 || (size_t)r >= tmpcap) {
-			seterr(err, errlen, "%s: path too long", path);
+			e2_seterr(err, errlen, "%s: path too long", path);
 			return E2_ERR_IO;
 		}
 		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
@@ -155,7 +139,7 @@ write_temp(const char *path, const void *data, size_t len, mode_t mode,
 			break;
 	}
 	if (fd < 0) {
-		seterr(err, errlen, "cannot create a temporary file for %s: "
+		e2_seterr(err, errlen, "cannot create a temporary file for %s: "
 		    "%s", path, strerror(errno));
 		return E2_ERR_IO;
 	}
@@ -183,7 +167,7 @@ fail:
 	if (fd >= 0)
 		close(fd);
 	unlink(tmp);
-	seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
+	e2_seterr(err, errlen, "cannot write %s: %s", path, strerror(e));
 	return E2_ERR_IO;
 }
 
@@ -201,7 +185,7 @@ atomic_write(const char *path, const void *data, size_t len, mode_t mode,
 		int e = errno;
 
 		unlink(tmp);
-		seterr(err, errlen, "cannot replace %s: %s", path,
+		e2_seterr(err, errlen, "cannot replace %s: %s", path,
 		    strerror(e));
 		return E2_ERR_IO;
 	}
@@ -226,14 +210,14 @@ atomic_create(const char *path, const void *data, size_t len, mode_t mode,
 	e = errno;
 	if (e == EEXIST) {
 		unlink(tmp);
-		seterr(err, errlen, "%s already exists", path);
+		e2_seterr(err, errlen, "%s already exists", path);
 		return E2_ERR_EXISTS;
 	}
 	if (e == EPERM || e == ENOTSUP || e == EOPNOTSUPP || e == ENOSYS) {
 		/* No hard links here: check, then rename (a small race). */
 		if (lstat(path, &st) == 0) {
 			unlink(tmp);
-			seterr(err, errlen, "%s already exists", path);
+			e2_seterr(err, errlen, "%s already exists", path);
 			return E2_ERR_EXISTS;
 		}
 		if (rename(tmp, path) == 0)
@@ -241,7 +225,7 @@ atomic_create(const char *path, const void *data, size_t len, mode_t mode,
 		e = errno;
 	}
 	unlink(tmp);
-	seterr(err, errlen, "cannot create %s: %s", path, strerror(e));
+	e2_seterr(err, errlen, "cannot create %s: %s", path, strerror(e));
 	return E2_ERR_IO;
 }
 
@@ -258,22 +242,22 @@ read_fd(int fd, const char *path, size_t maxlen, int secret, char **datap,
 	*datap = NULL;
 	*lenp = 0;
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		e2_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return E2_ERR_IO;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
+		e2_seterr(err, errlen, "%s: not a regular file", path);
 		return E2_ERR_IO;
 	}
 	if (st.st_size < 0 || (unsigned long long)st.st_size > maxlen) {
-		seterr(err, errlen, "%s: too large (%lld bytes; at most %zu)",
+		e2_seterr(err, errlen, "%s: too large (%lld bytes; at most %zu)",
 		    path, (long long)st.st_size, maxlen);
 		return E2_ERR_TOOBIG;
 	}
 	cap = (size_t)st.st_size + 1;
 	buf = secret ? sodium_malloc(cap) : malloc(cap);
 	if (buf == NULL) {
-		seterr(err, errlen, "%s: out of memory", path);
+		e2_seterr(err, errlen, "%s: out of memory", path);
 		return E2_ERR_NOMEM;
 	}
 	/* Read until EOF; one byte more than fstat said means it grew. */
@@ -282,7 +266,7 @@ read_fd(int fd, const char *path, size_t maxlen, int secret, char **datap,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r < 0) {
-			seterr(err, errlen, "cannot read %s: %s", path,
+			e2_seterr(err, errlen, "cannot read %s: %s", path,
 			    strerror(errno));
 			rc = E2_ERR_IO;
 			goto fail;
@@ -292,7 +276,7 @@ read_fd(int fd, const char *path, size_t maxlen, int secret, char **datap,
 		n += (size_t)r;
 	}
 	if (n == cap) {
-		seterr(err, errlen, "%s: changed while being read", path);
+		e2_seterr(err, errlen, "%s: changed while being read", path);
 		rc = E2_ERR_IO;
 		goto fail;
 	}
@@ -320,10 +304,10 @@ read_file(const char *path, size_t maxlen, int secret, char **datap,
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		if (errno == ENOENT) {
-			seterr(err, errlen, "%s: no such file", path);
+			e2_seterr(err, errlen, "%s: no such file", path);
 			return E2_ERR_NOTFOUND;
 		}
-		seterr(err, errlen, "cannot open %s: %s", path,
+		e2_seterr(err, errlen, "cannot open %s: %s", path,
 		    strerror(errno));
 		return E2_ERR_IO;
 	}

@@ -14,30 +14,14 @@
 #include "config_file.h"
 #include "err.h"
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* config_parse() says "line N: why"; make it "path:N: why". */
 static void
 path_err(char *err, size_t errlen, const char *path, const char *msg)
 {
 	if (strncmp(msg, "line ", 5) == 0)
-		seterr(err, errlen, "%s:%s", path, msg + 5);
+		e2_seterr(err, errlen, "%s:%s", path, msg + 5);
 	else
-		seterr(err, errlen, "%s: %s", path, msg);
+		e2_seterr(err, errlen, "%s: %s", path, msg);
 }
 
 /* Reads path; a missing file is empty text. */
@@ -50,7 +34,7 @@ load_text(const char *path, char **textp, size_t *lenp, char *err,
 	rc = read_file(path, CONFIG_FILE_MAX, 0, textp, lenp, err, errlen);
 	if (rc == E2_ERR_NOTFOUND) {
 		if ((*textp = calloc(1, 1)) == NULL) {
-			seterr(err, errlen, "out of memory");
+			e2_seterr(err, errlen, "out of memory");
 			return E2_ERR_NOMEM;
 		}
 		*lenp = 0;
@@ -119,19 +103,19 @@ config_save_value(const char *path, const char *key, const char *value,
 		unsigned char ch = (unsigned char)value[i];
 
 		if (ch < 0x20 || ch == 0x7f || ch == '#') {
-			seterr(err, errlen, "bad %s: control characters and "
+			e2_seterr(err, errlen, "bad %s: control characters and "
 			    "'#' are not allowed", key);
 			return E2_ERR_INVAL;
 		}
 	}
 	if (strchr(key, '=') != NULL || strchr(key, '\n') != NULL ||
 	    strchr(key, '#') != NULL) {
-		seterr(err, errlen, "bad config key '%s'", key);
+		e2_seterr(err, errlen, "bad config key '%s'", key);
 		return E2_ERR_INVAL;
 	}
 	cap = strlen(key) + strlen(value) + 8;
 	if ((line = malloc(cap)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		e2_seterr(err, errlen, "out of memory");
 		return E2_ERR_NOMEM;
 	}
 	snprintf(line, cap, "%s = %s\n", key, value);
@@ -139,7 +123,7 @@ config_save_value(const char *path, const char *key, const char *value,
 	if (config_parse(&scratch, line, strlen(line), msg,
 	    sizeof(msg)) != 0) {
 		/* Drop the "line 1: " of a one-line text. */
-		seterr(err, errlen, "%s", strncmp(msg, "line 1: ", 8) == 0 ?
+		e2_seterr(err, errlen, "%s", strncmp(msg, "line 1: ", 8) == 0 ?
 		    msg + 8 : msg);
 		rc = E2_ERR_INVAL;
 		goto out;
@@ -157,7 +141,7 @@ config_save_value(const char *path, const char *key, const char *value,
 
 	cap = len + strlen(line) + 2;
 	if ((out = malloc(cap)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		e2_seterr(err, errlen, "out of memory");
 		rc = E2_ERR_NOMEM;
 		goto out;
 	}

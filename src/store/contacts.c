@@ -28,22 +28,6 @@ struct pins {
 	size_t		 cap;
 };
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /*
  * A pinned name: 1..PIN_NAME_MAX printable ASCII characters without
  * spaces, not starting with '#'.
@@ -129,17 +113,17 @@ load_line(void *arg, size_t lineno, char **f, size_t nf, char *err,
 
 	ls->lineno = lineno;
 	if (nf != 4) {
-		seterr(err, errlen, "expected 4 fields (NAME KEY new|verified "
+		e2_seterr(err, errlen, "expected 4 fields (NAME KEY new|verified "
 		    "TIME), found %s", nf < 4 ? "fewer" : "more");
 		return E2_ERR_CORRUPT;
 	}
 	if (!pin_name_ok(f[0])) {
-		seterr(err, errlen, "bad name (printable ASCII, at most %d "
+		e2_seterr(err, errlen, "bad name (printable ASCII, at most %d "
 		    "characters)", PIN_NAME_MAX);
 		return E2_ERR_CORRUPT;
 	}
 	if (pubkey_from_b64(f[1], pub) != 0) {
-		seterr(err, errlen, "bad key for '%.40s' (expected 44 characters "
+		e2_seterr(err, errlen, "bad key for '%.40s' (expected 44 characters "
 		    "of base64)", f[0]);
 		return E2_ERR_CORRUPT;
 	}
@@ -148,21 +132,21 @@ load_line(void *arg, size_t lineno, char **f, size_t nf, char *err,
 	else if (strcmp(f[2], "new") == 0)
 		verified = 0;
 	else {
-		seterr(err, errlen, "bad status for '%.40s' (expected 'new' or "
+		e2_seterr(err, errlen, "bad status for '%.40s' (expected 'new' or "
 		    "'verified')", f[0]);
 		return E2_ERR_CORRUPT;
 	}
 	if (parse_time(f[3], &t) != 0) {
-		seterr(err, errlen, "bad first-seen time for '%.40s' (expected "
+		e2_seterr(err, errlen, "bad first-seen time for '%.40s' (expected "
 		    "seconds since 1970)", f[0]);
 		return E2_ERR_CORRUPT;
 	}
 	if (find(ls->p, f[0]) != NULL) {
-		seterr(err, errlen, "'%.40s' is listed twice", f[0]);
+		e2_seterr(err, errlen, "'%.40s' is listed twice", f[0]);
 		return E2_ERR_CORRUPT;
 	}
 	if ((e = append(ls->p)) == NULL) {
-		seterr(err, errlen, "too many entries (at most %d)", PINS_MAX);
+		e2_seterr(err, errlen, "too many entries (at most %d)", PINS_MAX);
 		return E2_ERR_CORRUPT;
 	}
 	memcpy(e->name, f[0], strlen(f[0]) + 1);
@@ -184,7 +168,7 @@ pins_load(const char *path, struct pins **pp, char *err, size_t errlen)
 	*pp = NULL;
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    (p->path = strdup(path)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		e2_seterr(err, errlen, "out of memory");
 		rc = E2_ERR_NOMEM;
 		goto out;
 	}
@@ -203,9 +187,9 @@ pins_load(const char *path, struct pins **pp, char *err, size_t errlen)
 	if (rc != 0) {
 		/* msg is "line N: why": make it "path:N: why". */
 		if (strncmp(msg, "line ", 5) == 0)
-			seterr(err, errlen, "%s:%s", path, msg + 5);
+			e2_seterr(err, errlen, "%s:%s", path, msg + 5);
 		else
-			seterr(err, errlen, "%s: %s", path, msg);
+			e2_seterr(err, errlen, "%s: %s", path, msg);
 		if (rc != E2_ERR_NOMEM)
 			rc = E2_ERR_CORRUPT;
 		goto out;
@@ -239,7 +223,7 @@ pins_save(const struct pins *p, char *err, size_t errlen)
 	cap = sizeof(PINS_HEADER) + p->n * (PIN_NAME_MAX + PUBKEY_B64_LEN +
 	    40);
 	if ((text = malloc(cap)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		e2_seterr(err, errlen, "out of memory");
 		return E2_ERR_NOMEM;
 	}
 	o = text;
@@ -254,7 +238,7 @@ pins_save(const struct pins *p, char *err, size_t errlen)
 		    p->v[i].first_seen);
 		if (n < 0 || (size_t)n >= left) {
 			free(text);
-			seterr(err, errlen, "%s: entry too long", p->path);
+			e2_seterr(err, errlen, "%s: entry too long", p->path);
 			return E2_ERR_INVAL;
 		}
 		o += n;

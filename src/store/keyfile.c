@@ -21,22 +21,6 @@
 #define KEYFILE_MAX	4096	/* a key file is about 140 bytes */
 #define KEYFILE_HEADER	"# e2call private key (keep secret)\n"
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 void
 pubkey_to_b64(const uint8_t pub[32], char out[PUBKEY_B64_LEN + 1])
 {
@@ -102,7 +86,7 @@ parse_keyfile(const char *path, char *text, size_t len, struct keypair *kp,
 	int rc = E2_ERR_CORRUPT;
 
 	if (len == 0) {
-		seterr(err, errlen, "%s: empty file (no key in it)", path);
+		e2_seterr(err, errlen, "%s: empty file (no key in it)", path);
 		goto out;
 	}
 	while (left > 0) {
@@ -110,7 +94,7 @@ parse_keyfile(const char *path, char *text, size_t len, struct keypair *kp,
 		llen = nl != NULL ? (size_t)(nl - p) : left;
 		lineno++;
 		if (memchr(p, '\0', llen) != NULL) {
-			seterr(err, errlen, "%s:%zu: NUL byte in a key file",
+			e2_seterr(err, errlen, "%s:%zu: NUL byte in a key file",
 			    path, lineno);
 			goto out;
 		}
@@ -132,14 +116,14 @@ parse_keyfile(const char *path, char *text, size_t len, struct keypair *kp,
 			val++;
 		if (ve - kw == 7 && memcmp(kw, "private", 7) == 0) {
 			if (privline != 0) {
-				seterr(err, errlen, "%s:%zu: second 'private' "
+				e2_seterr(err, errlen, "%s:%zu: second 'private' "
 				    "line (first on line %zu)", path, lineno,
 				    privline);
 				goto out;
 			}
 			if (key_from_b64(val, (size_t)(e - val),
 			    kp->priv) != 0) {
-				seterr(err, errlen, "%s:%zu: the private key "
+				e2_seterr(err, errlen, "%s:%zu: the private key "
 				    "is not 44 characters of base64 for 32 "
 				    "bytes", path, lineno);
 				goto out;
@@ -147,42 +131,42 @@ parse_keyfile(const char *path, char *text, size_t len, struct keypair *kp,
 			privline = lineno;
 		} else if (ve - kw == 6 && memcmp(kw, "public", 6) == 0) {
 			if (publine != 0) {
-				seterr(err, errlen, "%s:%zu: second 'public' "
+				e2_seterr(err, errlen, "%s:%zu: second 'public' "
 				    "line (first on line %zu)", path, lineno,
 				    publine);
 				goto out;
 			}
 			if (key_from_b64(val, (size_t)(e - val),
 			    kp->pub) != 0) {
-				seterr(err, errlen, "%s:%zu: the public key "
+				e2_seterr(err, errlen, "%s:%zu: the public key "
 				    "is not 44 characters of base64 for 32 "
 				    "bytes", path, lineno);
 				goto out;
 			}
 			publine = lineno;
 		} else {
-			seterr(err, errlen, "%s:%zu: expected 'private KEY' "
+			e2_seterr(err, errlen, "%s:%zu: expected 'private KEY' "
 			    "or 'public KEY'", path, lineno);
 			goto out;
 		}
 	}
 	if (privline == 0) {
-		seterr(err, errlen, "%s: no 'private' line: not an e2call key "
+		e2_seterr(err, errlen, "%s: no 'private' line: not an e2call key "
 		    "file, or cut short", path);
 		goto out;
 	}
 	if (publine == 0) {
-		seterr(err, errlen, "%s: no 'public' line: the file is cut "
+		e2_seterr(err, errlen, "%s: no 'public' line: the file is cut "
 		    "short", path);
 		goto out;
 	}
 	if (noise_pubkey(kp->priv, derived) != 0) {
-		seterr(err, errlen, "%s:%zu: the private key is not a usable "
+		e2_seterr(err, errlen, "%s:%zu: the private key is not a usable "
 		    "X25519 key", path, privline);
 		goto out;
 	}
 	if (sodium_memcmp(derived, kp->pub, 32) != 0) {
-		seterr(err, errlen, "%s:%zu: the public key does not belong to "
+		e2_seterr(err, errlen, "%s:%zu: the public key does not belong to "
 		    "the private key on line %zu", path, publine, privline);
 		goto out;
 	}
@@ -201,7 +185,7 @@ create_key(const char *path, struct keypair *kp, char *err, size_t errlen)
 	int n, rc;
 
 	if ((text = sodium_malloc(cap)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		e2_seterr(err, errlen, "out of memory");
 		return E2_ERR_NOMEM;
 	}
 	noise_keypair(kp->priv, kp->pub);
@@ -223,21 +207,21 @@ check_fd(int fd, const char *path, char *err, size_t errlen)
 	struct stat st;
 
 	if (fstat(fd, &st) != 0) {
-		seterr(err, errlen, "%s: %s", path, strerror(errno));
+		e2_seterr(err, errlen, "%s: %s", path, strerror(errno));
 		return E2_ERR_IO;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		seterr(err, errlen, "%s: not a regular file", path);
+		e2_seterr(err, errlen, "%s: not a regular file", path);
 		return E2_ERR_IO;
 	}
 	if ((st.st_mode & 077) != 0) {
-		seterr(err, errlen, "%s: permissions %04o are too open; the "
+		e2_seterr(err, errlen, "%s: permissions %04o are too open; the "
 		    "private key must be readable only by you: chmod 600 %s",
 		    path, (unsigned)(st.st_mode & 07777), path);
 		return E2_ERR_PERM;
 	}
 	if (st.st_uid != geteuid()) {
-		seterr(err, errlen, "%s: owned by uid %u, not by you (uid %u); "
+		e2_seterr(err, errlen, "%s: owned by uid %u, not by you (uid %u); "
 		    "a private key must be your own file", path,
 		    (unsigned)st.st_uid, (unsigned)geteuid());
 		return E2_ERR_PERM;
@@ -259,7 +243,7 @@ keyfile_load(const char *path, int create, struct keypair **kpp,
 		*createdp = 0;
 	if ((kp = calloc(1, sizeof(*kp))) == NULL ||
 	    (kp->priv = sodium_malloc(32)) == NULL) {
-		seterr(err, errlen, "out of memory");
+		e2_seterr(err, errlen, "out of memory");
 		rc = E2_ERR_NOMEM;
 		goto out;
 	}
@@ -268,13 +252,13 @@ keyfile_load(const char *path, int create, struct keypair **kpp,
 		if (fd >= 0)
 			break;
 		if (errno != ENOENT) {
-			seterr(err, errlen, "cannot open %s: %s", path,
+			e2_seterr(err, errlen, "cannot open %s: %s", path,
 			    strerror(errno));
 			rc = E2_ERR_IO;
 			goto out;
 		}
 		if (!create || attempt > 0) {
-			seterr(err, errlen, "%s: no such key file", path);
+			e2_seterr(err, errlen, "%s: no such key file", path);
 			rc = E2_ERR_NOTFOUND;
 			goto out;
 		}

@@ -14,22 +14,6 @@
 #include "err.h"
 #include "paths.h"
 
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}
-
 /* An environment variable that is set, not empty and an absolute path. */
 static const char *
 env_dir(const char *name)
@@ -67,7 +51,7 @@ make_dirs(const char *path, char *err, size_t errlen)
 	size_t len = strlen(path), i;
 
 	if (len == 0 || len >= sizeof(tmp)) {
-		seterr(err, errlen, "%s: path too long", path);
+		e2_seterr(err, errlen, "%s: path too long", path);
 		return E2_ERR_IO;
 	}
 	memcpy(tmp, path, len + 1);
@@ -81,17 +65,17 @@ make_dirs(const char *path, char *err, size_t errlen)
 			int e = errno;
 
 			if (e != EEXIST) {
-				seterr(err, errlen, "cannot create directory "
+				e2_seterr(err, errlen, "cannot create directory "
 				    "%s: %s", tmp, strerror(e));
 				return E2_ERR_IO;
 			}
 			if (stat(tmp, &st) != 0) {
-				seterr(err, errlen, "%s: %s", tmp,
+				e2_seterr(err, errlen, "%s: %s", tmp,
 				    strerror(errno));
 				return E2_ERR_IO;
 			}
 			if (!S_ISDIR(st.st_mode)) {
-				seterr(err, errlen, "%s exists and is not a "
+				e2_seterr(err, errlen, "%s exists and is not a "
 				    "directory", tmp);
 				return E2_ERR_IO;
 			}
@@ -110,7 +94,7 @@ build_dir(char *out, size_t cap, const char *base, const char *rel,
 	int n = snprintf(out, cap, "%s%s", base, rel);
 
 	if (n < 0 || (size_t)n >= cap) {
-		seterr(err, errlen, "%s%s: path too long", base, rel);
+		e2_seterr(err, errlen, "%s%s: path too long", base, rel);
 		return E2_ERR_IO;
 	}
 	return make_dirs(out, err, errlen);
@@ -123,7 +107,7 @@ paths_config_dir(char *out, size_t cap, char *err, size_t errlen)
 
 	if ((v = getenv("E2CALL_HOME")) != NULL && v[0] != '\0') {
 		if (v[0] != '/') {
-			seterr(err, errlen, "E2CALL_HOME must be an absolute "
+			e2_seterr(err, errlen, "E2CALL_HOME must be an absolute "
 			    "path, not '%s'", v);
 			return E2_ERR_IO;
 		}
@@ -133,7 +117,7 @@ paths_config_dir(char *out, size_t cap, char *err, size_t errlen)
 		return build_dir(out, cap, v, "/e2call", err, errlen);
 	if ((v = home_dir()) != NULL)
 		return build_dir(out, cap, v, "/.config/e2call", err, errlen);
-	seterr(err, errlen, "cannot find a config directory: set HOME (or "
+	e2_seterr(err, errlen, "cannot find a config directory: set HOME (or "
 	    "XDG_CONFIG_HOME or E2CALL_HOME) to an absolute path");
 	return E2_ERR_IO;
 }
@@ -148,7 +132,7 @@ paths_data_dir(char *out, size_t cap, char *err, size_t errlen)
 	if ((v = home_dir()) != NULL)
 		return build_dir(out, cap, v, "/.local/share/e2call", err,
 		    errlen);
-	seterr(err, errlen, "cannot find a data directory: set HOME (or "
+	e2_seterr(err, errlen, "cannot find a data directory: set HOME (or "
 	    "XDG_DATA_HOME) to an absolute path");
 	return E2_ERR_IO;
 }
@@ -160,7 +144,7 @@ join(char *out, size_t cap, const char *dir, const char *file, char *err,
 	size_t dl = strlen(dir), fl = strlen(file);
 
 	if (dl + 1 + fl >= cap) {
-		seterr(err, errlen, "%s/%s: path too long", dir, file);
+		e2_seterr(err, errlen, "%s/%s: path too long", dir, file);
 		return E2_ERR_IO;
 	}
 	memmove(out, dir, dl);
