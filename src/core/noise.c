@@ -625,10 +625,7 @@ noise_hs_set_local_static(struct noise_hs *hs,
 		return E2_ERR_INVAL;
 	if (crypto_scalarmult_base(pub, priv) != 0)
 		return E2_ERR_KEY;
-	memcpy(hs->s, priv, DHLEN);
-	memcpy(hs->spub, pub, DHLEN);
-	hs->has_s = 1;
-	return 0;
+	return noise_hs_set_local_keypair(hs, priv, pub);
 }
 
 int
