@@ -67,9 +67,9 @@
 #include "stun.h"
 
 #define RING_TIMEOUT_MS	120000
-#define HOLD_END_MS	5000	/* longest an end waits for the callee's
+#define HOLD_END_MS	10000	/* longest an end waits for the callee's
 				   handshake (mitm) */
-#define VERDICT_MS	1000	/* and then for the callee's own verdict */
+#define VERDICT_MS	3000	/* and then for the callee's own verdict */
 #define LINGER_MS	1500	/* media outlives the call's signaling */
 #define TICK_MS		250
 
