@@ -87,6 +87,8 @@ struct client {
 static void	process_call(struct client *cl);
 static void	sig_connect(struct client *cl);
 static void	flush_held(struct client *cl);
+static void	send_on(struct client *cl, struct nconn *conn,
+		    const struct sigmsg *m);
 
 static char *
 dpeer_name(struct client *cl, struct nconn *c)
@@ -254,6 +256,21 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 	case MEDIA_EV_NOTE:
 		logev(cl, "%s", text != NULL ? text : "");
 		break;
+	case MEDIA_EV_LOST:
+		logev(cl, "%s", text != NULL ? text : "");
+		/*
+		 * My address may have changed: a PING now finds out whether
+		 * the signaling connection went with it (a reset makes it
+		 * reconnect) instead of at the next keepalive.
+		 */
+		if (cl->sig != NULL && cl->registered) {
+			struct sigmsg m;
+
+			sigmsg_init(&m, SIG_PING);
+			send_on(cl, cl->sig, &m);
+			cl->last_ping_ms = now_ms(cl);
+		}
+		break;
 	case MEDIA_EV_PLAY_EOF:
 		if (cl->o.hangup_on_eof && cl->eof_at_ms == 0)
 			cl->eof_at_ms = now_ms(cl) + EOF_TAIL_MS;
@@ -407,19 +424,35 @@ send_on(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 }
 
 /*
- * HANDSHAKE and ACCEPT carry my candidates: while STUN and the relay
- * grant are still out (MEDIA_GATHER_MS at most), the message waits and
- * goes with the final list.  Ending the call drops it.
+ * HANDSHAKE and ACCEPT carry my candidates as media has them when the
+ * message leaves: while STUN and the relay grant are still out
+ * (MEDIA_GATHER_MS at most), the message waits for the final list.
+ * Ending the call drops it.
  */
+static void
+set_msg_cands(struct client *cl, struct sigmsg *m)
+{
+	struct sig_cand cand[SIG_CAND_MAX];
+	size_t n, i;
+
+	m->ncand = 0;
+	m->fields &= ~(1u << SIG_T_CAND);
+	n = media_cands(cl->media, cand, SIG_CAND_MAX);
+	for (i = 0; i < n; i++)
+		(void)sigmsg_add_cand(m, &cand[i]);
+}
+
 static void
 send_call_msg(struct client *cl, const struct sigmsg *m)
 {
 	if ((m->type == SIG_HANDSHAKE || m->type == SIG_ACCEPT) &&
-	    cl->media != NULL && !media_gathered(cl->media)) {
+	    cl->media != NULL) {
 		if (cl->held == NULL &&
 		    (cl->held = malloc(sizeof(*cl->held))) == NULL)
 			return;
 		*cl->held = *m;
+		if (media_gathered(cl->media))
+			flush_held(cl);
 		return;
 	}
 	if (m->type == SIG_HANGUP || m->type == SIG_REJECT) {
@@ -432,19 +465,13 @@ send_call_msg(struct client *cl, const struct sigmsg *m)
 static void
 flush_held(struct client *cl)
 {
-	struct sig_cand cand[SIG_CAND_MAX];
 	struct sigmsg *m = cl->held;
-	size_t n, i;
 
 	if (m == NULL)
 		return;
 	cl->held = NULL;
 	if (cl->call != NULL && cl->media != NULL && m->call == cl->call->id) {
-		m->ncand = 0;
-		m->fields &= ~(1u << SIG_T_CAND);
-		n = media_cands(cl->media, cand, SIG_CAND_MAX);
-		for (i = 0; i < n; i++)
-			(void)sigmsg_add_cand(m, &cand[i]);
+		set_msg_cands(cl, m);
 		send_on(cl, cl->call_conn, m);
 	}
 	free(m);

@@ -490,7 +490,7 @@ start_recovery(struct media *m, uint64_t now)
 		m->bind_pending = 1;
 		m->bind_next_ms = now;
 	}
-	emit(m, MEDIA_EV_NOTE, "the media path stopped answering: "
+	emit(m, MEDIA_EV_LOST, "the media path stopped answering: "
 	    "checking every candidate again");
 }
 

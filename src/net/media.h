@@ -46,6 +46,8 @@ enum media_event {
 	MEDIA_EV_GATHERED,	/* media_cands() is final */
 	MEDIA_EV_GAP,		/* text: ms without audio, now resumed */
 	MEDIA_EV_NOTE,		/* text: a line for the event log */
+	MEDIA_EV_LOST,		/* text: the path stopped answering; every
+				   candidate is checked again */
 };
 
 #define MEDIA_QUIET_MS		3000

@@ -87,6 +87,7 @@ struct call {
 
 /* An address as the relay keys it: family, 16 address bytes, port. */
 #define RKEY_LEN	19
+#define RELAY_LINGER_MS	2000	/* a relay outlives its call this long */
 
 struct rleg {
 	struct hnode		 id_node;	/* srv->relay_ids */
@@ -109,6 +110,7 @@ struct rsess {
 	struct call		*call;		/* NULL once orphaned */
 	uint64_t		 call_id;
 	uint64_t		 last_ms;	/* last datagram either way */
+	uint64_t		 end_ms;	/* the call ended: free then */
 	struct rleg		 leg[2];	/* caller, callee */
 };
 
@@ -651,18 +653,19 @@ static void	relay_free(struct server *, struct rsess *);
 
 /*
  * Ends a call record.  Its relay ends with it on HANGUP, REJECT and the
- * ring timeout; when a party's connection dropped (keep_relay) the relay
- * lives on, orphaned, while media flows through it, so a call survives a
- * signaling drop; the idle timeout ends it.
+ * ring timeout, RELAY_LINGER_MS later (the BYE that follows a HANGUP on
+ * the media path still gets through); when a party's connection dropped
+ * (keep_relay) the relay lives on, orphaned, while media flows through
+ * it, so a call survives a signaling drop; the idle timeout ends it.
  */
 static void
 call_end(struct server *srv, struct call *call, int keep_relay)
 {
 	if (call->relay != NULL) {
-		if (keep_relay)
-			call->relay->call = NULL;
-		else
-			relay_free(srv, call->relay);
+		call->relay->call = NULL;
+		if (!keep_relay)
+			call->relay->end_ms = uv_now(srv->loop) +
+			    RELAY_LINGER_MS;
 		call->relay = NULL;
 	}
 	htab_remove(&srv->calls, &call->node);
@@ -1096,7 +1099,8 @@ relay_sweep(struct server *srv, uint64_t now)
 
 	for (rs = TAILQ_FIRST(&srv->relayq); rs != NULL; rs = next) {
 		next = TAILQ_NEXT(rs, link);
-		if (now - rs->last_ms >= srv->o.relay_idle_ms)
+		if (now - rs->last_ms >= srv->o.relay_idle_ms ||
+		    (rs->end_ms != 0 && now >= rs->end_ms))
 			relay_free(srv, rs);
 	}
 }
