@@ -1,0 +1,204 @@
+#!/bin/sh
+# The relay, connectivity checks and signaling drops on loopback:
+#   1. --relay-only on both sides: the call goes through the server's
+#      relay (path kind relay), speech arrives, and (with tcpdump) no
+#      datagram ever goes between the two clients directly;
+#   2. --relay-only on one side: that side's addresses stay hidden, the
+#      other side reaches it through the relay;
+#   3. forged CHECKs from a stranger get no answer and move nothing;
+#   4. the server's relay rate limit holds (--relay-pps);
+#   5. kill -9 of the server mid-call: the call goes on, both reconnect to
+#      the restarted server, and the call ends normally.
+. "$top_srcdir/tests/lib.sh"
+for t in espeak-ng sox python3; do
+	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
+done
+WAVCMP="$top_builddir/tests/wavcmp"
+THRESH=0.80	# as in tests/speech.sh
+
+espeak-ng -w "$T/s1.wav" "The quick brown fox jumps over the lazy dog. Encrypted calls keep their secrets between two people." 2>/dev/null
+espeak-ng -v en-us -w "$T/s2.wav" "Seven silver swans swam silently seaward, one, two, three, four, five." 2>/dev/null
+# 1.5 s of silence first: see tests/nat.sh
+sox "$T/s1.wav" -r 48000 -c 1 -b 16 "$T/bob.wav" pad 1.5 0
+sox "$T/s2.wav" -r 48000 -c 1 -b 16 "$T/alice.wav" pad 1.5 0
+
+start_server || { not_ok "server starts"; finish; }
+PORT=${SERVER##*:}
+configure alice; configure bob
+above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+
+# call TAG "ALICE OPTIONS" "BOB OPTIONS": alice listens, bob dials; both
+# speak; bob hangs up when his sentence has been sent.
+call() {
+	as_user_bg alice timeout 60 "$E2CALL" listen --batch --auto-answer --once \
+		--play "$T/alice.wav" --record "$T/$1.alice.wav" $2 \
+		>"$T/$1.a" 2>"$T/$1.a.err" &
+	apid=$!; PIDS="$PIDS $apid"
+	wait_for "$T/$1.a" '"registered"' 10 || return 1
+	as_user_bg bob timeout 60 "$E2CALL" dial alice --batch --hangup-on-eof \
+		--play "$T/bob.wav" --record "$T/$1.bob.wav" $3 \
+		>"$T/$1.b" 2>"$T/$1.b.err" &
+	bpid=$!; PIDS="$PIDS $bpid"
+}
+finish_call() {
+	wait $bpid; brc=$?
+	wait $apid; arc=$?
+	check "$1: both sides exit 0 ($brc, $arc)" test "$brc" -eq 0 -a "$arc" -eq 0
+}
+speech() {
+	r1=$("$WAVCMP" "$T/bob.wav" "$T/$1.alice.wav")
+	r2=$("$WAVCMP" "$T/alice.wav" "$T/$1.bob.wav")
+	c1=$(echo "$r1" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/')
+	c2=$(echo "$r2" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/')
+	check "$1: alice heard bob (corr $c1 > $THRESH)" above "$c1" $THRESH
+	check "$1: bob heard alice (corr $c2 > $THRESH)" above "$c2" $THRESH
+}
+kind() { json_field "$1" media kind; }
+# relay_counts: "CALLER_TO_CALLEE CALLEE_TO_CALLER DROPPED_C DROPPED_E" of
+# the last relay the server ended
+mark_relays() { nrelays=$(grep -c 'relay for call .* ended' "$T/server/log"); }
+relay_counts() {
+	# the server frees a relay 2 s after its call ended
+	want=$((nrelays + 1)) n=50
+	while [ "$(grep -c 'relay for call .* ended' "$T/server/log")" -lt $want ] &&
+	    [ $n -gt 0 ]; do
+		sleep 0.1; n=$((n - 1))
+	done
+	nrelays=$(grep -c 'relay for call .* ended' "$T/server/log")
+	sed -n 's/.*relay for call .* ended: caller->callee \([0-9]*\) packets [0-9]* bytes (\([0-9]*\) over the limit), callee->caller \([0-9]*\) packets [0-9]* bytes (\([0-9]*\) over the limit).*/\1 \3 \2 \4/p' \
+		"$T/server/log" | tail -n 1
+}
+
+nrelays=0
+capture=""
+if [ "$(id -u)" -eq 0 ] && command -v tcpdump >/dev/null 2>&1; then
+	tcpdump -i lo -n -U -w "$T/wire.pcap" udp >/dev/null 2>"$T/tcpdump.err" &
+	TCPDUMP=$!; PIDS="$PIDS $TCPDUMP"; capture=1
+	sleep 1
+fi
+
+# 1. Relay only, both sides.
+mark_relays
+call r1 --relay-only --relay-only
+finish_call "1 (relay-only both)"
+check "1: alice's path is the relay (got $(kind "$T/r1.a"))" [ "$(kind "$T/r1.a")" = relay ]
+check "1: bob's path is the relay (got $(kind "$T/r1.b"))" [ "$(kind "$T/r1.b")" = relay ]
+check "1: the relay is the server ($SERVER)" grep -q "\"media\",\"path\":\"$SERVER\"" "$T/r1.b"
+check "1: no STUN in relay-only mode" sh -c "! grep -q 'server-reflexive' '$T/r1.a' '$T/r1.b'"
+speech r1
+set -- $(relay_counts) x x x x
+echo "# 1: relayed caller->callee $1, callee->caller $2 packets; over the limit $3, $4"
+check "1: the server relayed both ways ($1, $2 packets)" test "$1" -gt 100 -a "$2" -gt 100
+if [ -n "$capture" ]; then
+	sleep 0.5; kill $TCPDUMP; wait $TCPDUMP 2>/dev/null
+	# The clients' ports are those that talked to the server's port;
+	# no datagram may go between two of them.
+	tcpdump -n -r "$T/wire.pcap" 2>/dev/null | grep ' UDP' |
+		sed -n 's/.* IP6* [^ ]*\.\([0-9]*\) > [^ ]*\.\([0-9]*\): .*/\1 \2/p' \
+		>"$T/wire.ports"
+	n=$(awk -v s="$PORT" '$1 == s || $2 == s' "$T/wire.ports" | wc -l)
+	direct=$(awk -v s="$PORT" '
+		$1 == s { c[$2] = 1 } $2 == s { c[$1] = 1 }
+		{ p[NR] = $0 }
+		END { n = 0; for (i = 1; i <= NR; i++) { split(p[i], f, " ");
+			if ((f[1] in c) && (f[2] in c)) n++ } print n }' "$T/wire.ports")
+	echo "# 1: $n datagrams to or from the relay, $direct between the clients directly"
+	check "1: nothing went between the clients directly ($direct of $n)" \
+		test "$n" -gt 200 -a "$direct" -eq 0
+fi
+
+# 2. Relay only on alice's side: bob still gets through, by the relay.
+call r2 --relay-only ""
+finish_call "2 (relay-only alice)"
+check "2: alice's path is the relay (got $(kind "$T/r2.a"))" [ "$(kind "$T/r2.a")" = relay ]
+check "2: bob's path is the relay (got $(kind "$T/r2.b"))" [ "$(kind "$T/r2.b")" = relay ]
+speech r2
+
+# 3. Forged checks: a stranger who knows alice's media port sends CHECKs
+# with made-up ciphertext (and copies of the header of real ones).
+call r3 "" "--timeout 6"
+wait_for "$T/r3.b" '"event":"media"' 10
+apath=$(json_field "$T/r3.b" media path)
+echo "# 3: alice's media address (bob's path): $apath"
+python3 - "$apath" >"$T/forge.out" 2>&1 <<'PY'
+import os, socket, sys, time
+addr = sys.argv[1]
+host, port = addr.rsplit(":", 1)
+host = host.strip("[]")
+fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+s = socket.socket(fam, socket.SOCK_DGRAM)
+s.settimeout(0.05)
+sent = got = 0
+for i in range(100):
+    # CONTROL, phase 0, counter i: 5-byte header, a 9-byte CHECK and a tag,
+    # all made up
+    d = bytes([0x20]) + (1000 + i).to_bytes(4, "big") + os.urandom(9 + 16)
+    s.sendto(d, (host, int(port)))
+    sent += 1
+    try:
+        s.recvfrom(2048)
+        got += 1
+    except OSError:
+        pass
+time.sleep(0.3)
+s.settimeout(0.2)
+try:
+    while True:
+        s.recvfrom(2048)
+        got += 1
+except OSError:
+    pass
+print("forged=%d answers=%d" % (sent, got))
+PY
+echo "# 3: $(cat "$T/forge.out")"
+finish_call "3 (forged checks)"
+check "3: the forged checks got no answer" grep -q 'forged=100 answers=0' "$T/forge.out"
+paths=$(grep -c '"event":"media"' "$T/r3.a")
+check "3: alice's path did not move ($paths path event)" [ "$paths" -eq 1 ]
+bad=$(sed -n '/"final":true/{s/.*"bad":\([0-9]*\).*/\1/p;q}' "$T/r3.a")
+check "3: alice counted the forgeries as bad ($bad >= 100)" [ "${bad:-0}" -ge 100 ]
+
+# 4. The relay's rate limit: 20 packets per second per leg.
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+"$E2CALL" serve --listen "$SERVER" --db "$T/server/server.db" --relay-pps 20 \
+	>>"$T/server/out" 2>>"$T/server/log" &
+SERVER_PID=$!; PIDS="$PIDS $SERVER_PID"
+wait_for "$T/server/log" "listening" 10
+mark_relays
+call r4 --relay-only "--relay-only --timeout 4"
+finish_call "4 (rate limit)"
+set -- $(relay_counts) x x x x
+dur=$(sed -n 's/.*"ended".*"duration_s":\([0-9.]*\).*/\1/p' "$T/r4.b")
+echo "# 4: --relay-pps 20, a ${dur}s call at 50 audio packets/s: relayed $1 and $2 packets, $3 and $4 over the limit"
+check "4: the limit dropped packets both ways ($3, $4)" test "$3" -gt 50 -a "$4" -gt 50
+check "4: at most 20/s (+ a 1 s burst) went through ($1, $2 in ${dur}s)" \
+	awk -v a="$1" -v b="$2" -v d="$dur" 'BEGIN { m = 20 * (d + 2) + 20; exit !(a > 0 && b > 0 && a <= m && b <= m) }'
+
+# 5. The server dies (kill -9) mid-call and comes back.
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+start_again() {
+	"$E2CALL" serve --listen "$SERVER" --db "$T/server/server.db" \
+		>>"$T/server/out" 2>>"$T/server/log" &
+	SERVER_PID=$!; PIDS="$PIDS $SERVER_PID"
+}
+start_again
+wait_for "$T/server/log" "listening" 10
+call r5 "" ""
+wait_for "$T/r5.a" '"event":"media"' 10
+sleep 1
+kill -9 "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+echo "# 5: server killed at $(date +%T.%N | cut -c1-12)"
+sleep 1
+start_again
+finish_call "5 (server restart)"
+check "5: alice reconnected during the call" grep -q 'signaling is back; the call goes on' "$T/r5.a"
+check "5: bob reconnected during the call" grep -q 'signaling is back; the call goes on' "$T/r5.b"
+gaps=$(sed -n 's/.*audio resumed after a \([0-9]*\) ms gap.*/\1/p' "$T/r5.a" "$T/r5.b" | sort -n | tail -n 1)
+echo "# 5: largest audio gap during the restart: ${gaps:-none over 200} ms"
+check "5: the audio kept flowing (no gap over 200 ms: ${gaps:-none})" [ -z "$gaps" ]
+check "5: no hold" sh -c "! grep -q '\"hold\",\"on\":true' '$T/r5.a' '$T/r5.b'"
+check "5: bob ended the call (hangup)" grep -q '"ended","reason":"hangup","by":"local"' "$T/r5.b"
+check "5: alice saw the hangup" grep -q '"ended","reason":"hangup","by":"peer"' "$T/r5.a"
+speech r5
+check "the server is still alive" kill -0 "$SERVER_PID"
+finish
