@@ -205,7 +205,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct model md;
 	struct fin f;
 	struct stored *s;
-	uint8_t pay[MPKT_MAX_PAYLOAD], pkt[MPKT_MAX_DATAGRAM];
+	uint8_t pay[MPKT_MAX_PAYLOAD], pkt[MPKT_MAX_DATAGRAM + 8];
 	uint8_t out[MPKT_MAX_DATAGRAM + 16];
 	const uint8_t *p;
 	size_t n, olen, i, pos;
