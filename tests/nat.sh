@@ -18,7 +18,12 @@
 #   (b) cla's NAT symmetric: the relay carries the call, speech arrives;
 #   (c) mid-call, cla's NAT gets a new public address (its mappings go
 #       with the old one): the call goes on, audio resumes within a
-#       second both ways (measured by the clients' gap reports).
+#       second both ways (measured by the clients' gap reports);
+#   (d) the same with cla's NAT symmetric, so the call is relayed when
+#       the address changes: the relay leg follows it;
+#   (e) IPv6 without NAT: both clients get global addresses
+#       (2001:db8::/32, routed, behind the same stateful firewalls): the
+#       checks punch through and the path is the IPv6 host pair.
 . "$top_srcdir/tests/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root for network namespaces and nftables"
 for t in ip nft espeak-ng sox; do
@@ -205,6 +210,43 @@ check "c: bob hears alice again within $GAP_MAX ms (${gb:-<200})" [ "${gb:-0}" -
 check "c: alice's call ended normally (hangup by the peer)" grep -q '"ended","reason":"hangup","by":"peer"' "$T/c.a"
 check "c: bob's call ended normally (hangup by him)" grep -q '"ended","reason":"hangup","by":"local"' "$T/c.b"
 speech c
+
+# (d) Roaming on a relayed call.
+nat nata symmetric
+call d
+wait_for "$T/d.a" '"event":"media"' 15
+sleep 2
+ip -n $P-nata addr add 203.0.113.12/24 dev wan
+ip -n $P-nata addr del 203.0.113.11/24 dev wan
+echo "# d: nata (symmetric) moved from 203.0.113.11 to 203.0.113.12"
+finish_call "d (roaming, relayed)"
+check "d: alice's path was the relay (got $(media_kind "$T/d.a"))" [ "$(media_kind "$T/d.a")" = relay ]
+ga=$(gaps "$T/d.a"); gb=$(gaps "$T/d.b")
+echo "# d: audio resumed after: alice heard bob again after ${ga:-<200} ms, bob heard alice again after ${gb:-<200} ms"
+check "d: alice hears bob again within $GAP_MAX ms (${ga:-<200})" [ "${ga:-0}" -lt $GAP_MAX ]
+check "d: bob hears alice again within $GAP_MAX ms (${gb:-<200})" [ "${gb:-0}" -lt $GAP_MAX ]
+check "d: alice's call ended normally (hangup by the peer)" grep -q '"ended","reason":"hangup","by":"peer"' "$T/d.a"
+speech d
+
+# (e) IPv6, no NAT: the routers forward and keep their firewalls.
+v6() {		# v6 NAT CLIENT N WAN
+	ip -n "$P-$1" addr add "2001:db8::$4/64" dev wan nodad
+	ip -n "$P-$1" addr add "2001:db8:$3::1/64" dev lan nodad
+	ip -n "$P-$2" addr add "2001:db8:$3::2/64" dev eth0 nodad
+	ip -n "$P-$2" -6 route add default via "2001:db8:$3::1"
+	inx "$1" sysctl -qw net.ipv6.conf.all.forwarding=1
+}
+v6 nata cla 1 10
+v6 natb clb 2 20
+ip -n $P-nata -6 route add 2001:db8:2::/64 via 2001:db8::20
+ip -n $P-natb -6 route add 2001:db8:1::/64 via 2001:db8::10
+nat nata cone
+call e
+finish_call "e (IPv6)"
+echo "# e: alice's path $(path_of "$T/e.a"), bob's path $(path_of "$T/e.b")"
+check "e: alice's path is bob's IPv6 host address" grep -q '"media","path":"\[2001:db8:2::2\]:[0-9]*","kind":"host"' "$T/e.a"
+check "e: bob's path is alice's IPv6 host address" grep -q '"media","path":"\[2001:db8:1::2\]:[0-9]*","kind":"host"' "$T/e.b"
+speech e
 
 check "the server is still alive" kill -0 "$SERVER_PID"
 finish
