@@ -3,8 +3,8 @@
 #   1. --relay-only on both sides: the call goes through the server's
 #      relay (path kind relay), speech arrives, and (with tcpdump) no
 #      datagram ever goes between the two clients directly;
-#   2. --relay-only on one side: that side's addresses stay hidden, the
-#      other side reaches it through the relay;
+#   2. relay_only = yes in one side's config: that side's addresses stay
+#      hidden, the other side reaches it through the relay;
 #   3. forged CHECKs from a stranger get no answer and move nothing;
 #   4. the server's relay rate limit holds (--relay-pps);
 #   5. kill -9 of the server mid-call: the call goes on, both reconnect to
@@ -107,9 +107,13 @@ if [ -n "$capture" ]; then
 		test "$n" -gt 200 -a "$direct" -eq 0
 fi
 
-# 2. Relay only on alice's side: bob still gets through, by the relay.
-call r2 --relay-only ""
+# 2. Relay only on alice's side, set in her config file: bob still gets
+# through, by the relay.
+cp "$T/alice/config/e2call/config" "$T/alice.config"
+echo "relay_only = yes" >>"$T/alice/config/e2call/config"
+call r2 "" ""
 finish_call "2 (relay-only alice)"
+cp "$T/alice.config" "$T/alice/config/e2call/config"
 check "2: alice's path is the relay (got $(kind "$T/r2.a"))" [ "$(kind "$T/r2.a")" = relay ]
 check "2: bob's path is the relay (got $(kind "$T/r2.b"))" [ "$(kind "$T/r2.b")" = relay ]
 speech r2

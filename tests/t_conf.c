@@ -56,6 +56,7 @@ test_defaults(void **state)
 	assert_int_equal(c.frame_ms, 20);
 	assert_int_equal(c.bitrate, 24000);
 	assert_int_equal(c.ring_timeout, 45);
+	assert_int_equal(c.relay_only, 0);
 
 	/* Empty text and comment-only text leave the defaults. */
 	assert_int_equal(parse(&c, "", err, sizeof(err)), 0);
@@ -80,7 +81,8 @@ test_every_key(void **state)
 	    "playback = hw:CARD=PCH,DEV=0\n"
 	    "frame_ms = 10\n"
 	    "bitrate = 6000\n"
-	    "ring_timeout = 600\n";
+	    "ring_timeout = 600\n"
+	    "relay_only = yes\n";
 
 	(void)state;
 	assert_int_equal(parse(&c, text, err, sizeof(err)), 0);
@@ -93,6 +95,7 @@ test_every_key(void **state)
 	assert_int_equal(c.frame_ms, 10);
 	assert_int_equal(c.bitrate, 6000);
 	assert_int_equal(c.ring_timeout, 600);
+	assert_int_equal(c.relay_only, 1);
 
 	/* The other ends of the ranges and the other enum values. */
 	assert_int_equal(parse(&c, "bitrate=128000\nring_timeout=5\n"
@@ -103,6 +106,8 @@ test_every_key(void **state)
 	assert_string_equal(c.audio, "null");
 	assert_int_equal(parse(&c, "audio = alsa", err, sizeof(err)), 0);
 	assert_string_equal(c.audio, "alsa");
+	assert_int_equal(parse(&c, "relay_only = no", err, sizeof(err)), 0);
+	assert_int_equal(c.relay_only, 0);
 }
 
 static void
@@ -186,6 +191,8 @@ test_errors(void **state)
 	expect_error("frame_ms = 1O\n", "bad frame_ms");
 	expect_error("frame_ms = 10 20\n", "bad frame_ms");
 	expect_error("bitrate = 5999\n", "bad bitrate '5999'");
+	expect_error("relay_only = 1\n", "bad relay_only '1'");
+	expect_error("relay_only = YES\n", "bad relay_only");
 	expect_error("bitrate = 128001\n", "bad bitrate");
 	expect_error("bitrate = 99999999999999999999\n", "bad bitrate");
 	expect_error("bitrate = 0x7000\n", "bad bitrate");

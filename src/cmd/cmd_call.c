@@ -231,6 +231,8 @@ apply_config(struct run *r, const char *cmd)
 		o->ring_timeout_s = r->cfg.ring_timeout;
 	if (o->stun == NULL && r->cfg.stun[0] != '\0')
 		o->stun = r->cfg.stun;
+	if (r->cfg.relay_only)
+		o->relay_only = 1;
 	if ((o->play_file != NULL || o->record_file != NULL) &&
 	    strcmp(o->audio, "file") != 0) {
 		if (o->audio == r->cfg.audio)

@@ -203,6 +203,7 @@ enum ckind {		/* string kinds first, up to CK_DEVICE */
 	CK_FRAME_MS,
 	CK_BITRATE,
 	CK_RING,
+	CK_BOOL,
 };
 
 struct ckey {
@@ -225,6 +226,7 @@ static const struct ckey ckeys[] = {
 	{ "frame_ms",	  CK_FRAME_MS,	FIELD(frame_ms) },
 	{ "bitrate",	  CK_BITRATE,	FIELD(bitrate) },
 	{ "ring_timeout", CK_RING,	FIELD(ring_timeout) },
+	{ "relay_only",	  CK_BOOL,	FIELD(relay_only) },
 };
 #define NCKEYS	(sizeof(ckeys) / sizeof(ckeys[0]))
 
@@ -293,6 +295,13 @@ set_value(struct config *c, const struct ckey *k, const char *v, char *err,
 			return E2_ERR_MALFORMED;
 		}
 		c->ring_timeout = u;
+		return 0;
+	case CK_BOOL:
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0) {
+			e2_seterr(err, errlen, "expected yes or no");
+			return E2_ERR_MALFORMED;
+		}
+		*(int *)(void *)dst = strcmp(v, "yes") == 0;
 		return 0;
 	}
 	/* String fields: length was checked by the caller. */

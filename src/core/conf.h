@@ -14,6 +14,7 @@
  *	frame_ms    10 | 20
  *	bitrate     6000..128000
  *	ring_timeout seconds a call rings before "no answer" (5..600)
+ *	relay_only  yes | no: media through the server's relay only
  *
  * An unknown key, a bad value, a repeated key or a line without '=' is an
  * error with its line number.  Whitespace around key, '=' and value is
@@ -34,10 +35,11 @@ struct config {
 	unsigned	frame_ms;
 	unsigned	bitrate;
 	unsigned	ring_timeout;
+	int		relay_only;	/* 0 or 1 */
 };
 
 /* Defaults: no server, no name, audio alsa, devices "default", 20 ms,
- * 24000 b/s, 45 s. */
+ * 24000 b/s, 45 s, relay_only no. */
 void	config_defaults(struct config *c);
 /*
  * Parses text (len bytes) over the values already in c.  On error returns
