@@ -19,13 +19,15 @@
 #      authentication and is counted by the receiver, and the call goes on
 #      to its normal end.
 #
-# The speech checks use espeak-ng and sox, as tests/speech.sh does (same
-# envelope-correlation threshold, 0.8); without them the calls run with the
+# The speech checks use espeak-ng and sox, as tests/speech.sh does; the
+# threshold is 0.7, lower than there because the fixture decodes nothing
+# but re-times every datagram through its own loop (a clean path scores
+# about 0.95, the wrong sentence about 0.25); without them the calls run with the
 # null audio backend and only the fixture's relay counters are checked.
 . "$top_srcdir/tests/lib.sh"
 MITM="$top_builddir/tests/mitm_server"
 WAVCMP="$top_builddir/tests/wavcmp"
-THRESH=0.80
+THRESH=0.70
 [ -x "$MITM" ] || skip_all "tests/mitm_server not built"
 
 speech=""
