@@ -107,6 +107,7 @@ struct run {
 	uv_signal_t		 sigint, sigterm;
 	struct client		*cl;
 	int			 register_only;
+	int			 registered;	/* register: the server said yes */
 };
 
 static int
@@ -266,6 +267,7 @@ register_event(void *arg, const struct cl_event *ev)
 	const struct cl_model *m = client_model(r->cl);
 
 	if (ev->kind == CL_EV_REGISTERED) {
+		r->registered = 1;
 		printf("registered '%s' on %s\n", m->my_name, m->server);
 		client_quit(r->cl);
 	} else if (ev->kind == CL_EV_ERROR) {
@@ -450,6 +452,8 @@ call_main(enum call_cmd which, const char *cmd, int argc, char **argv)
 		char path[4096], err[600];
 
 		rc = run_client(&r, cmd);
+		if (r.registered)
+			rc = 0;
 		if (rc == 0 && (paths_config_file("config", path, sizeof(path),
 		    err, sizeof(err)) != 0 ||
 		    config_save_value(path, "name", r.o.name, err,
