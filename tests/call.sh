@@ -118,4 +118,21 @@ check "glare: one call, both exit 0" test "$ra" -eq 0 -a "$rb" -eq 0
 check "glare: both hold the same code" test -n "$ca" -a "$ca" = "$cb"
 
 check "the server is still alive" kill -0 "$SERVER_PID"
+
+# 9. The server comes back with another key (same address, same names):
+# clients that pinned the old one refuse it and say what to check.
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null
+cp "$T/bob/config/e2call/known_servers" "$T/known_before"
+rm -f "$T/server/server_key"
+"$E2CALL" serve --listen "$SERVER" --db "$T/server/server.db" \
+	>"$T/server/out2" 2>"$T/server/log2" &
+SERVER_PID=$!; PIDS="$PIDS $SERVER_PID"
+wait_for "$T/server/log2" "listening" 10
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null >"$T/b10" 2>&1
+rc=$?
+check "changed server key: the client stops (exit 9, got $rc)" [ "$rc" -eq 9 ]
+check "changed server key: the message says what to check" \
+	grep -q 'HAS CHANGED.*known_servers' "$T/b10"
+check "changed server key: known_servers still holds the old key" \
+	cmp -s "$T/known_before" "$T/bob/config/e2call/known_servers"
 finish
