@@ -51,12 +51,26 @@ log_msg(enum log_level level, const char *fmt, ...)
 		fprintf(stderr, "%s: %s: %s\n", log_prefix, names[level], line);
 }
 
+/*
+ * A token bucket: `used` lines of the burst are spent, and one comes back
+ * every interval_ms after window_start (the last refill).
+ */
 int
 ratelimit_ok(struct ratelimit *rl, uint64_t now_ms)
 {
-	if (now_ms - rl->window_start >= rl->interval_ms) {
-		rl->window_start = now_ms;
-		rl->used = 0;
+	uint64_t back;
+
+	if (rl->interval_ms == 0)
+		return 1;
+	if (now_ms > rl->window_start) {
+		back = (now_ms - rl->window_start) / rl->interval_ms;
+		if (back >= rl->used) {
+			rl->used = 0;
+			rl->window_start = now_ms;
+		} else {
+			rl->used -= (uint32_t)back;
+			rl->window_start += back * rl->interval_ms;
+		}
 	}
 	if (rl->used < rl->burst) {
 		rl->used++;
