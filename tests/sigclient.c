@@ -17,6 +17,38 @@
  *		time), then register P0 .. P(N-1) on them, and print the
  *		figures; with --server-pid, the server's VmRSS before and
  *		after.  --hold keeps the connections open S seconds more.
+ *	sigclient HOST:PORT --calls N [--rounds R] [--spread MS]
+ *	    [--hold-ms MS] [--prefix P] [--parallel K] [--server-pid PID]
+ *	    [--phase-timeout S]
+ *		N pairs of connections (2N clients, one shared identity):
+ *		all register (P-cI and P-eI), then in each of R rounds every
+ *		caller P-cI calls P-eI (DIAL, INCOMING, RINGING, HANDSHAKE,
+ *		ACCEPT with E2E bytes of the real sizes, checked on arrival),
+ *		all calls are held open MS ms (default 200) and hung up
+ *		(--rounds 0: register only).
+ *		--spread paces the connections, and the DIALs of a round,
+ *		evenly over MS ms (default: all at once, K connecting at a
+ *		time).  Prints the registration time (connect to
+ *		REGISTERED) and call setup time (DIAL to ACCEPT) as median,
+ *		95th percentile and maximum, failures, and with --server-pid
+ *		the server's VmRSS at the start, with everyone registered,
+ *		with every call of a round open (the largest) and at the end.
+ *		A phase not finished after S s (default 60) counts what is
+ *		left as failed.  Exit status 0 only without failures.
+ *	sigclient HOST:PORT --flood S
+ *		One attacker for S seconds, all at once, each kind
+ *		reconnecting as soon as its connection ends: full
+ *		handshakes closed at once (16 at a time), bad messages
+ *		after a valid handshake (undecodable, over the frame limit,
+ *		a server-only type: 4), garbage before the handshake (4),
+ *		oversized frame headers (4), slowloris (a handshake message
+ *		one byte every 2 s: 8), idle connections (8).  Prints per
+ *		kind the attempts, connections the server completed, the
+ *		errors and the longest a connection stayed open.
+ *	--src ADDR [--src-count K]  (every mode)
+ *		Connect from ADDR, or from K consecutive addresses starting
+ *		at ADDR, connection i from the (i mod K)-th (on Linux all of
+ *		127.0.0.0/8 is loopback).
  *
  * Commands:  register NAME | dial CALL NAME [HEX] | ringing CALL [HEX] |
  *	      handshake CALL [HEX] | accept CALL | reject CALL REASON |
@@ -39,6 +71,8 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+
 #include <sodium.h>
 #include <uv.h>
 
@@ -52,6 +86,8 @@
 static uv_loop_t		*loop;
 static struct keypair		*ident;
 static struct sockaddr_storage	 server;
+static struct sockaddr_storage	 src_base;	/* --src */
+static unsigned			 src_count;	/* 0: no --src */
 
 static void
 die(const char *fmt, ...)
@@ -100,6 +136,34 @@ fresh_identity(void)
 		die("out of memory");
 	noise_keypair(kp->priv, kp->pub);
 	return kp;
+}
+
+/*
+ * The source address of connection i: NULL without --src, else --src plus
+ * (i mod --src-count), added to an IPv4 address or to the last 32 bits of
+ * an IPv6 one.
+ */
+static const struct sockaddr *
+src_addr(unsigned i, struct sockaddr_storage *ss)
+{
+	uint32_t v;
+
+	if (src_count == 0)
+		return NULL;
+	*ss = src_base;
+	i %= src_count;
+	if (ss->ss_family == AF_INET) {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		a->sin_addr.s_addr = htonl(ntohl(a->sin_addr.s_addr) + i);
+	} else {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		memcpy(&v, a->sin6_addr.s6_addr + 12, 4);
+		v = htonl(ntohl(v) + i);
+		memcpy(a->sin6_addr.s6_addr + 12, &v, 4);
+	}
+	return (const struct sockaddr *)ss;
 }
 
 static int
@@ -367,6 +431,7 @@ static int
 run_one(const char *fifo)
 {
 	static const struct nconn_cbs cbs = { one_open, one_msg, one_close };
+	struct sockaddr_storage ss;
 	int fd = 0, rc;
 
 	if (fifo != NULL && (fd = open(fifo, O_RDWR | O_CLOEXEC)) == -1)
@@ -375,8 +440,8 @@ run_one(const char *fifo)
 	    uv_pipe_open(&cmdpipe, fd) != 0)
 		die("commands must come from a pipe or FIFO");
 	uv_read_start((uv_stream_t *)&cmdpipe, cmd_alloc_cb, cmd_read_cb);
-	if ((rc = nconn_connect(loop, (struct sockaddr *)&server, ident, NULL,
-	    &cbs, NULL, &conn)) != 0)
+	if ((rc = nconn_connect_from(loop, src_addr(0, &ss),
+	    (struct sockaddr *)&server, ident, NULL, &cbs, NULL, &conn)) != 0)
 		die("connect: %s", e2_strerror(rc));
 	uv_run(loop, UV_RUN_DEFAULT);
 	return 0;
@@ -485,11 +550,16 @@ static int
 run_attack(enum attack mode, unsigned wait_ms)
 {
 	static uv_connect_t creq;
+	struct sockaddr_storage ss;
+	const struct sockaddr *src;
 
 	amode = mode;
 	uv_tcp_init(loop, &atcp);
 	uv_timer_init(loop, &atimer);
 	astart = uv_now(loop);
+	if ((src = src_addr(0, &ss)) != NULL &&
+	    uv_tcp_bind(&atcp, src, 0) != 0)
+		die("cannot bind the source address");
 	if (uv_tcp_connect(&creq, &atcp, (struct sockaddr *)&server,
 	    attack_connect_cb) != 0)
 		die("connect failed");
@@ -660,14 +730,16 @@ m_pump(void)
 {
 	static struct sigmsg s;
 	char name[SIG_NAME_MAX + 1];
+	struct sockaddr_storage ss;
 	struct mclient *m;
 
 	while (m_phase == 1 && m_started < m_n && m_active < m_par) {
 		m = &mc[m_started];
 		m->idx = m_started++;
 		m_set(m, M_CONNECTING);
-		if (nconn_connect(loop, (struct sockaddr *)&server, ident,
-		    NULL, &m_cbs, m, &m->c) != 0) {
+		if (nconn_connect_from(loop, src_addr(m->idx, &ss),
+		    (struct sockaddr *)&server, ident, NULL, &m_cbs, m,
+		    &m->c) != 0) {
 			m->c = NULL;
 			m_set(m, M_FAILED);
 		}
@@ -727,6 +799,889 @@ run_many(unsigned n)
 	return m_registered == n ? 0 : 1;
 }
 
+/* ---- calls: pairs of clients that register and call each other ---- */
+
+enum { P_IDLE, P_CONNECTING, P_REGSENT, P_READY, P_FAILED };
+enum { C_IDLE, C_DIALED, C_RUNG, C_HANDSHAKE, C_ACCEPTSENT, C_ACCEPTED,
+	C_HANGUP, C_DONE, C_FAILED };
+enum { CP_REG = 1, CP_CALL, CP_HOLD, CP_HANGUP, CP_END };
+
+/* E2E sizes of a real call: XX messages 1, 2 and 3 (section 5.1). */
+static const size_t	e2e_len[3] = { 32, 96, 64 };
+
+struct cpair;
+
+struct cparty {
+	struct nconn	*c;
+	struct cpair	*pair;
+	unsigned	 idx;		/* 2 * pair, + 1 for the callee */
+	int		 state;
+	uint64_t	 t0;		/* ns: connecting started */
+	char		 name[SIG_NAME_MAX + 1];
+};
+
+struct cpair {
+	struct cparty	 p[2];		/* caller, callee */
+	int		 cstate;
+	uint64_t	 call;
+	uint64_t	 t_dial;	/* ns */
+};
+
+static struct cpair	*cp;
+static unsigned		 cp_n, cp_rounds = 1, cp_round, cp_spread_ms;
+static unsigned		 cp_hold_ms = 200, cp_phase_s = 60;
+static int		 cp_phase, cp_busy;
+static unsigned		 cp_next, cp_pending, cp_active, cp_total;
+static uint64_t		 cp_phase_t0;	/* ms */
+static double		*cp_reg_ms, *cp_setup_ms;
+static unsigned		 cp_nreg, cp_nsetup, cp_regfail, cp_callfail;
+static unsigned		 cp_hangfail, cp_hungup, cp_nfailmsg;
+static uv_timer_t	 cp_tick, cp_deadline;
+static long		 cp_rss_idle = -1, cp_rss_reg = -1, cp_rss_calls = -1;
+static double		 cp_cpu0 = -1;
+
+static void	cp_pump(void);
+static void	cp_phase_start(int);
+
+static double
+ms_since(uint64_t t_ns)
+{
+	return (double)(uv_hrtime() - t_ns) / 1e6;
+}
+
+static void
+cp_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	/* The first few failures in words; the counts say the rest. */
+	if (cp_nfailmsg++ >= 10)
+		return;
+	fputs("sigclient: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void
+e2e_fill(uint64_t call, int msgno, uint8_t *p)
+{
+	size_t k;
+
+	for (k = 0; k < e2e_len[msgno]; k++)
+		p[k] = (uint8_t)(call >> (8 * (k & 7))) ^
+		    (uint8_t)(k * 31 + (size_t)msgno);
+}
+
+static int
+e2e_ok(const struct sigmsg *m, uint64_t call, int msgno)
+{
+	uint8_t want[SIG_E2E_MAX];
+
+	if (!SIG_HAS(m, SIG_T_E2E) || m->e2e_len != e2e_len[msgno])
+		return 0;
+	e2e_fill(call, msgno, want);
+	return memcmp(m->e2e, want, e2e_len[msgno]) == 0;
+}
+
+/* Two host candidates, as a client on loopback would send. */
+static void
+add_cands(struct sigmsg *m, unsigned idx)
+{
+	struct sig_cand c;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		memset(&c, 0, sizeof(c));
+		c.kind = SIG_CAND_HOST;
+		c.family = 4;
+		c.addr[0] = 127;
+		c.addr[3] = (uint8_t)(1 + i);
+		c.port = (uint16_t)(20000 + (idx * 2 + (unsigned)i) % 40000);
+		(void)sigmsg_add_cand(m, &c);
+	}
+}
+
+static void
+cp_send(struct cparty *pt, struct sigmsg *m)
+{
+	int rc;
+
+	if (pt->c == NULL)
+		return;
+	if ((rc = nconn_send_sig(pt->c, m)) != 0)
+		cp_note("%s: send: %s", pt->name, e2_strerror(rc));
+}
+
+/* The pair's call did not go through. */
+static void
+pair_fail(struct cpair *pr, const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	if (pr->cstate >= C_DIALED && pr->cstate <= C_ACCEPTSENT &&
+	    cp_phase == CP_CALL) {
+		cp_callfail++;
+		cp_pending--;
+	} else if (pr->cstate == C_HANGUP && cp_phase == CP_HANGUP) {
+		cp_hangfail++;
+		cp_pending--;
+	} else if (pr->cstate == C_ACCEPTED) {
+		cp_hangfail++;
+	} else if (pr->cstate == C_FAILED || pr->cstate == C_IDLE ||
+	    pr->cstate == C_DONE) {
+		return;
+	}
+	pr->cstate = C_FAILED;
+	cp_note("call %s -> %s: %s", pr->p[0].name, pr->p[1].name, why);
+	cp_pump();
+}
+
+static void
+party_fail(struct cparty *pt, const char *why)
+{
+	if (pt->state == P_CONNECTING || pt->state == P_REGSENT) {
+		cp_active--;
+		if (cp_phase == CP_REG) {
+			cp_regfail++;
+			cp_pending--;
+		}
+		cp_note("%s: %s", pt->name, why);
+	}
+	pt->state = P_FAILED;
+	pair_fail(pt->pair, "%s: %s", pt->name, why);
+	cp_pump();
+}
+
+static void
+cp_open(struct nconn *c, void *arg)
+{
+	static struct sigmsg s;
+	struct cparty *pt = arg;
+
+	sigmsg_init(&s, SIG_REGISTER);
+	(void)sigmsg_set_name(&s, pt->name);
+	pt->state = P_REGSENT;
+	cp_send(pt, &s);
+}
+
+static void
+cp_msg(struct nconn *c, const uint8_t *msg, size_t len, void *arg)
+{
+	static struct sigmsg m, o;
+	struct cparty *pt = arg;
+	struct cpair *pr = pt->pair;
+	int callee = pt == &pr->p[1];
+	uint8_t e2e[SIG_E2E_MAX];
+
+	if (sigmsg_decode(&m, msg, len) != 0) {
+		cp_note("%s: undecodable message of %zu bytes", pt->name, len);
+		return;
+	}
+	if (m.type == SIG_WELCOME || m.type == SIG_PONG)
+		return;
+	if (m.type == SIG_REGISTERED && pt->state == P_REGSENT) {
+		pt->state = P_READY;
+		cp_active--;
+		cp_reg_ms[cp_nreg++] = ms_since(pt->t0);
+		if (cp_phase == CP_REG)
+			cp_pending--;
+		cp_pump();
+		return;
+	}
+	if (m.type == SIG_ERROR && pt->state == P_REGSENT) {
+		party_fail(pt, sig_reason_name(m.reason));
+		return;
+	}
+	if (!SIG_HAS(&m, SIG_T_CALL) || m.call != pr->call) {
+		cp_note("%s: unexpected %s", pt->name,
+		    sigmsg_type_name(m.type));
+		return;
+	}
+	switch (m.type) {
+	case SIG_INCOMING:
+		if (!callee || pr->cstate != C_DIALED)
+			break;
+		if (strcmp(m.name, pr->p[0].name) != 0 || !e2e_ok(&m, m.call, 0))
+			goto bad;
+		pr->cstate = C_RUNG;
+		sigmsg_init(&o, SIG_RINGING);
+		sigmsg_set_call(&o, pr->call);
+		e2e_fill(pr->call, 1, e2e);
+		(void)sigmsg_set_e2e(&o, e2e, e2e_len[1]);
+		cp_send(pt, &o);
+		return;
+	case SIG_RINGING:
+		if (callee || pr->cstate != C_RUNG)
+			break;
+		if (!e2e_ok(&m, m.call, 1))
+			goto bad;
+		pr->cstate = C_HANDSHAKE;
+		sigmsg_init(&o, SIG_HANDSHAKE);
+		sigmsg_set_call(&o, pr->call);
+		e2e_fill(pr->call, 2, e2e);
+		(void)sigmsg_set_e2e(&o, e2e, e2e_len[2]);
+		add_cands(&o, pt->idx);
+		cp_send(pt, &o);
+		return;
+	case SIG_HANDSHAKE:
+		if (!callee || pr->cstate != C_HANDSHAKE)
+			break;
+		if (!e2e_ok(&m, m.call, 2) || m.ncand != 2)
+			goto bad;
+		pr->cstate = C_ACCEPTSENT;
+		sigmsg_init(&o, SIG_ACCEPT);
+		sigmsg_set_call(&o, pr->call);
+		add_cands(&o, pt->idx);
+		cp_send(pt, &o);
+		return;
+	case SIG_ACCEPT:
+		if (callee || pr->cstate != C_ACCEPTSENT)
+			break;
+		if (m.ncand != 2)
+			goto bad;
+		pr->cstate = C_ACCEPTED;
+		cp_setup_ms[cp_nsetup++] = ms_since(pr->t_dial);
+		cp_pending--;
+		cp_pump();
+		return;
+	case SIG_HANGUP:
+		if (!callee || pr->cstate != C_HANGUP ||
+		    m.reason != SIG_R_HANGUP)
+			break;
+		pr->cstate = C_DONE;
+		cp_hungup++;
+		cp_pending--;
+		cp_pump();
+		return;
+	default:
+		break;
+	}
+	if (m.type == SIG_ERROR)
+		pair_fail(pr, "%s got error %s", pt->name,
+		    sig_reason_name(m.reason));
+	else
+		pair_fail(pr, "%s got %s%s%s in state %d", pt->name,
+		    sigmsg_type_name(m.type), SIG_HAS(&m, SIG_T_REASON) ?
+		    " " : "", SIG_HAS(&m, SIG_T_REASON) ?
+		    sig_reason_name(m.reason) : "", pr->cstate);
+	return;
+bad:
+	pair_fail(pr, "%s: %s arrived changed", pt->name,
+	    sigmsg_type_name(m.type));
+}
+
+static void
+cp_close(struct nconn *c, int err, const char *why, void *arg)
+{
+	struct cparty *pt = arg;
+
+	pt->c = NULL;
+	if (cp_phase != CP_END)
+		party_fail(pt, why);
+}
+
+static const struct nconn_cbs cp_cbs = { cp_open, cp_msg, cp_close };
+
+/* Is item i of this phase due (paced over --spread)? */
+static int
+cp_due(unsigned i)
+{
+	if (cp_spread_ms == 0)
+		return 1;
+	return uv_now(loop) - cp_phase_t0 >=
+	    (uint64_t)i * cp_spread_ms / cp_total;
+}
+
+static void
+cp_connect(struct cparty *pt)
+{
+	struct sockaddr_storage ss;
+
+	pt->state = P_CONNECTING;
+	pt->t0 = uv_hrtime();
+	cp_active++;
+	if (nconn_connect_from(loop, src_addr(pt->idx, &ss),
+	    (struct sockaddr *)&server, ident, NULL, &cp_cbs, pt,
+	    &pt->c) != 0) {
+		pt->c = NULL;
+		party_fail(pt, "cannot connect");
+	}
+}
+
+static void
+cp_dial(struct cpair *pr)
+{
+	static struct sigmsg o;
+	uint8_t e2e[SIG_E2E_MAX];
+
+	if (pr->p[0].state != P_READY || pr->p[1].state != P_READY) {
+		cp_callfail++;
+		cp_pending--;
+		pr->cstate = C_FAILED;
+		return;
+	}
+	randombytes_buf(&pr->call, sizeof(pr->call));
+	pr->cstate = C_DIALED;
+	pr->t_dial = uv_hrtime();
+	sigmsg_init(&o, SIG_DIAL);
+	sigmsg_set_call(&o, pr->call);
+	(void)sigmsg_set_name(&o, pr->p[1].name);
+	e2e_fill(pr->call, 0, e2e);
+	(void)sigmsg_set_e2e(&o, e2e, e2e_len[0]);
+	cp_send(&pr->p[0], &o);
+}
+
+static void
+cp_deadline_cb(uv_timer_t *t)
+{
+	struct cparty *pt;
+	unsigned i;
+	int k;
+
+	fprintf(stderr, "sigclient: phase %d: %u unfinished after %u s\n",
+	    cp_phase, cp_pending, cp_phase_s);
+	cp_busy = 1;
+	for (i = 0; i < cp_n; i++) {
+		for (k = 0; k < 2 && cp_phase == CP_REG; k++) {
+			pt = &cp[i].p[k];
+			if (pt->state == P_IDLE) {
+				pt->state = P_FAILED;
+				cp_regfail++;
+			} else if (pt->state != P_READY &&
+			    pt->state != P_FAILED) {
+				if (pt->c != NULL)
+					nconn_close(pt->c, "timed out");
+				party_fail(pt, "registration timed out");
+			}
+		}
+		if (cp_phase == CP_CALL && cp[i].cstate == C_IDLE) {
+			cp[i].cstate = C_FAILED;
+			cp_callfail++;
+		} else if (cp_phase == CP_CALL || cp_phase == CP_HANGUP)
+			pair_fail(&cp[i], "timed out");
+	}
+	cp_next = cp_total;
+	cp_pending = 0;
+	cp_busy = 0;
+	cp_pump();
+}
+
+static void
+cp_tick_cb(uv_timer_t *t)
+{
+	cp_pump();
+}
+
+static void
+cp_hold_cb(uv_timer_t *t)
+{
+	cp_phase_start(CP_HANGUP);
+}
+
+static int
+cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+print_dist(const char *what, double *v, unsigned n)
+{
+	size_t k95;
+
+	if (n == 0) {
+		out("%s n 0", what);
+		return;
+	}
+	qsort(v, n, sizeof(*v), cmp_double);
+	k95 = ((size_t)n * 95 + 99) / 100;	/* nearest rank */
+	out("%s n %u median %.2f p95 %.2f max %.2f", what, n,
+	    n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2, v[k95 - 1],
+	    v[n - 1]);
+}
+
+static void
+cp_report(void)
+{
+	double cpu;
+
+	out("clients %u registered %u failed %u", 2 * cp_n, cp_nreg,
+	    cp_regfail);
+	print_dist("register_ms", cp_reg_ms, cp_nreg);
+	out("calls %u accepted %u failed %u hungup %u hangup_failed %u",
+	    cp_n * cp_rounds, cp_nsetup, cp_callfail, cp_hungup,
+	    cp_hangfail);
+	print_dist("setup_ms", cp_setup_ms, cp_nsetup);
+	if (m_pid > 0) {
+		out("server_rss_kb idle %ld registered %ld calls %ld end %ld",
+		    cp_rss_idle, cp_rss_reg, cp_rss_calls, rss_kb(m_pid));
+		cpu = cpu_s(m_pid);
+		if (cpu >= 0 && cp_cpu0 >= 0)
+			out("server_cpu_s %.2f", cpu - cp_cpu0);
+	}
+}
+
+static void
+cp_phase_start(int phase)
+{
+	unsigned i;
+
+	cp_phase = phase;
+	uv_update_time(loop);
+	cp_phase_t0 = uv_now(loop);
+	cp_next = 0;
+	uv_timer_stop(&cp_deadline);
+	switch (phase) {
+	case CP_REG:
+		cp_total = cp_pending = 2 * cp_n;
+		break;
+	case CP_CALL:
+		cp_total = cp_pending = cp_n;
+		for (i = 0; i < cp_n; i++)
+			cp[i].cstate = C_IDLE;
+		break;
+	case CP_HOLD:
+		if (m_pid > 0) {
+			long r = rss_kb(m_pid);
+
+			if (r > cp_rss_calls)
+				cp_rss_calls = r;
+		}
+		uv_timer_start(&cp_tick, cp_hold_cb, cp_hold_ms, 0);
+		return;
+	case CP_HANGUP:
+		cp_total = cp_pending = 0;
+		for (i = 0; i < cp_n; i++) {
+			static struct sigmsg o;
+			struct cpair *pr = &cp[i];
+
+			if (pr->cstate != C_ACCEPTED)
+				continue;
+			pr->cstate = C_HANGUP;
+			cp_pending++;
+			sigmsg_init(&o, SIG_HANGUP);
+			sigmsg_set_call(&o, pr->call);
+			sigmsg_set_reason(&o, SIG_R_HANGUP);
+			cp_send(&pr->p[0], &o);
+		}
+		break;
+	case CP_END:
+		cp_report();
+		uv_close((uv_handle_t *)&cp_tick, NULL);
+		uv_close((uv_handle_t *)&cp_deadline, NULL);
+		for (i = 0; i < cp_n; i++) {
+			if (cp[i].p[0].c != NULL)
+				nconn_close(cp[i].p[0].c, "done");
+			if (cp[i].p[1].c != NULL)
+				nconn_close(cp[i].p[1].c, "done");
+		}
+		return;
+	}
+	uv_timer_start(&cp_deadline, cp_deadline_cb, cp_phase_s * 1000u, 0);
+	if (cp_spread_ms > 0)
+		uv_timer_start(&cp_tick, cp_tick_cb, 1, 1);
+	cp_pump();
+}
+
+/* Starts what is due and moves on when a phase is done. */
+static void
+cp_pump(void)
+{
+	struct cparty *pt;
+
+	if (cp_busy)
+		return;		/* called from inside a start or the deadline */
+	cp_busy = 1;
+	if (cp_phase == CP_REG) {
+		while (cp_next < cp_total && cp_active < m_par &&
+		    cp_due(cp_next)) {
+			pt = &cp[cp_next / 2].p[cp_next % 2];
+			cp_next++;
+			cp_connect(pt);
+		}
+	} else if (cp_phase == CP_CALL) {
+		while (cp_next < cp_total && cp_due(cp_next))
+			cp_dial(&cp[cp_next++]);
+	}
+	cp_busy = 0;
+	if (cp_next == cp_total && (cp_phase == CP_REG ||
+	    cp_phase == CP_CALL))
+		uv_timer_stop(&cp_tick);
+	if (cp_pending > 0 || cp_phase == CP_HOLD || cp_phase == CP_END ||
+	    (cp_next < cp_total && cp_phase != CP_HANGUP))
+		return;
+	switch (cp_phase) {
+	case CP_REG:
+		if (m_pid > 0)
+			cp_rss_reg = rss_kb(m_pid);
+		cp_phase_start(cp_rounds > 0 ? CP_CALL : CP_END);
+		break;
+	case CP_CALL:
+		cp_phase_start(CP_HOLD);
+		break;
+	case CP_HANGUP:
+		if (++cp_round < cp_rounds)
+			cp_phase_start(CP_CALL);
+		else
+			cp_phase_start(CP_END);
+		break;
+	}
+}
+
+static int
+run_calls(unsigned n)
+{
+	struct rlimit rl;
+	unsigned i;
+	int k;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if ((cp = calloc(n, sizeof(*cp))) == NULL ||
+	    (cp_reg_ms = calloc(2 * (size_t)n, sizeof(double))) == NULL ||
+	    (cp_setup_ms = calloc((size_t)n * cp_rounds + 1,
+	    sizeof(double))) == NULL)
+		die("out of memory");
+	cp_n = n;
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < 2; k++) {
+			struct cparty *pt = &cp[i].p[k];
+
+			pt->pair = &cp[i];
+			pt->idx = 2 * i + (unsigned)k;
+			if (snprintf(pt->name, sizeof(pt->name), "%s-%c%u",
+			    m_prefix, k ? 'e' : 'c', i) >=
+			    (int)sizeof(pt->name) || !sigmsg_name_ok(pt->name))
+				die("bad name %s (--prefix)", pt->name);
+		}
+	}
+	if (m_pid > 0) {
+		cp_rss_idle = rss_kb(m_pid);
+		cp_cpu0 = cpu_s(m_pid);
+	}
+	uv_timer_init(loop, &cp_tick);
+	uv_timer_init(loop, &cp_deadline);
+	cp_phase_start(CP_REG);
+	uv_run(loop, UV_RUN_DEFAULT);
+	free(cp);
+	free(cp_reg_ms);
+	free(cp_setup_ms);
+	return cp_regfail == 0 && cp_callfail == 0 && cp_hangfail == 0 &&
+	    cp_nsetup == n * cp_rounds && cp_hungup == n * cp_rounds ? 0 : 1;
+}
+
+/* ---- flood: one attacker, every kind of abuse at once ---- */
+
+enum fkind { F_HS, F_POSTBAD, F_GARBAGE, F_OVERSIZE, F_SLOW, F_IDLE,
+	F_NKINDS };
+
+static const char *const fk_name[F_NKINDS] = { "handshake",
+	"after-handshake", "garbage", "oversize", "slowloris", "idle" };
+static const unsigned	 fk_slots[F_NKINDS] = { 16, 4, 4, 4, 8, 8 };
+#define FLOOD_SLOW_MS	2000	/* slowloris: one byte this often */
+#define FLOOD_RETRY_MS	5	/* after a local error (no port, ...) */
+
+struct fslot {
+	int		 kind;
+	unsigned	 idx;
+	int		 live;		/* tcp handle in use */
+	uv_tcp_t	 tcp;
+	uv_timer_t	 timer;
+	uv_connect_t	 creq;
+	struct nconn	*nc;
+	uint64_t	 t0;		/* ms: connected */
+	unsigned	 sent;		/* slowloris bytes sent */
+	unsigned	 round;
+};
+
+struct fstat {
+	uint64_t	attempts;	/* connections tried */
+	uint64_t	connected;	/* TCP up (raw), handshake done (nconn) */
+	uint64_t	errors;		/* local failures: connect, bind */
+	uint64_t	max_open_ms;
+};
+
+static struct fslot	*fs;
+static unsigned		 fs_n;
+static struct fstat	 fst[F_NKINDS];
+static int		 f_stopping;
+static uv_timer_t	 f_end_timer;
+
+static void	f_start(struct fslot *);
+
+static int
+f_raw(const struct fslot *s)
+{
+	return s->kind != F_HS && s->kind != F_POSTBAD;
+}
+
+static void
+f_lifetime(struct fslot *s)
+{
+	uint64_t d = uv_now(loop) - s->t0;
+
+	if (d > fst[s->kind].max_open_ms)
+		fst[s->kind].max_open_ms = d;
+}
+
+static void
+f_timer_cb(uv_timer_t *t)
+{
+	f_start(t->data);
+}
+
+static void
+f_again(struct fslot *s, unsigned ms)
+{
+	if (!f_stopping)
+		uv_timer_start(&s->timer, f_timer_cb, ms, 0);
+}
+
+static void
+f_tcp_closed(uv_handle_t *h)
+{
+	struct fslot *s = h->data;
+
+	s->live = 0;
+	f_again(s, s->t0 == 0 ? FLOOD_RETRY_MS : 0);
+}
+
+static void
+f_end(struct fslot *s)
+{
+	uv_timer_stop(&s->timer);
+	if (s->t0 != 0)
+		f_lifetime(s);
+	if (!uv_is_closing((uv_handle_t *)&s->tcp))
+		uv_close((uv_handle_t *)&s->tcp, f_tcp_closed);
+}
+
+static void
+f_write(struct fslot *s, const void *p, size_t n)
+{
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+
+	if (uv_try_write((uv_stream_t *)&s->tcp, &b, 1) != (int)n)
+		f_end(s);
+}
+
+static void
+f_alloc_cb(uv_handle_t *h, size_t sug, uv_buf_t *b)
+{
+	static char sink[4096];
+
+	*b = uv_buf_init(sink, sizeof(sink));
+}
+
+static void
+f_read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	if (n < 0)
+		f_end(st->data);
+}
+
+/* Slowloris: the next byte of a valid first handshake message. */
+static void
+f_slow_cb(uv_timer_t *t)
+{
+	struct fslot *s = t->data;
+	uint8_t msg[2 + 32];
+
+	frame_hdr(msg, 32);
+	memset(msg + 2, 0x5a, 32);
+	if (s->sent < sizeof(msg)) {
+		f_write(s, msg + s->sent, 1);
+		s->sent++;
+	}
+}
+
+static void
+f_connect_cb(uv_connect_t *req, int status)
+{
+	static const char garbage[] = "GET / HTTP/1.1\r\nHost: e2call\r\n\r\n";
+	struct fslot *s = req->handle->data;
+	uint8_t buf[2 + 200];
+
+	if (status < 0) {
+		if (status != UV_ECANCELED)
+			fst[s->kind].errors++;
+		f_end(s);
+		return;
+	}
+	fst[s->kind].connected++;
+	s->t0 = uv_now(loop);
+	if (uv_read_start((uv_stream_t *)&s->tcp, f_alloc_cb,
+	    f_read_cb) != 0) {
+		f_end(s);
+		return;
+	}
+	switch (s->kind) {
+	case F_GARBAGE:
+		f_write(s, garbage, sizeof(garbage) - 1);
+		break;
+	case F_OVERSIZE:
+		buf[0] = buf[1] = 0xff;
+		randombytes_buf(buf + 2, 200);
+		f_write(s, buf, sizeof(buf));
+		break;
+	case F_SLOW:
+		s->sent = 0;
+		uv_timer_start(&s->timer, f_slow_cb, 0, FLOOD_SLOW_MS);
+		break;
+	default:
+		break;		/* idle */
+	}
+}
+
+static void
+f_open(struct nconn *c, void *arg)
+{
+	struct fslot *s = arg;
+	static struct sigmsg m;
+	uint8_t junk[64];
+
+	fst[s->kind].connected++;
+	s->t0 = uv_now(loop);
+	if (s->kind == F_HS) {
+		nconn_close(c, "flood");
+		return;
+	}
+	switch (s->round++ % 3) {
+	case 0:		/* undecodable: an unassigned type and junk */
+		randombytes_buf(junk, sizeof(junk));
+		junk[0] = 0x7f;
+		(void)nconn_send(c, junk, sizeof(junk));
+		break;
+	case 1: {	/* over the frame limit */
+		static uint8_t zero[SIG_MSG_MAX + 1];
+
+		(void)nconn_send(c, zero, sizeof(zero));
+		break;
+	}
+	default:	/* a message only the server may send */
+		sigmsg_init(&m, SIG_WELCOME);
+		m.version = SIG_VERSION;
+		m.fields |= 1u << SIG_T_VERSION;
+		(void)nconn_send_sig(c, &m);
+		break;
+	}
+}
+
+static void
+f_msg(struct nconn *c, const uint8_t *msg, size_t len, void *arg)
+{
+}
+
+static void
+f_close(struct nconn *c, int err, const char *why, void *arg)
+{
+	struct fslot *s = arg;
+
+	s->nc = NULL;
+	if (s->t0 != 0)
+		f_lifetime(s);
+	f_again(s, 0);
+}
+
+static const struct nconn_cbs f_cbs = { f_open, f_msg, f_close };
+
+static void
+f_start(struct fslot *s)
+{
+	struct sockaddr_storage ss;
+	const struct sockaddr *src = src_addr(s->idx, &ss);
+
+	if (f_stopping)
+		return;
+	fst[s->kind].attempts++;
+	s->t0 = 0;
+	if (!f_raw(s)) {
+		if (nconn_connect_from(loop, src, (struct sockaddr *)&server,
+		    ident, NULL, &f_cbs, s, &s->nc) != 0) {
+			s->nc = NULL;
+			fst[s->kind].errors++;
+			f_again(s, FLOOD_RETRY_MS);
+		}
+		return;
+	}
+	if (uv_tcp_init(loop, &s->tcp) != 0) {
+		fst[s->kind].errors++;
+		f_again(s, FLOOD_RETRY_MS);
+		return;
+	}
+	s->tcp.data = s;
+	s->live = 1;
+	if ((src != NULL && uv_tcp_bind(&s->tcp, src, 0) != 0) ||
+	    uv_tcp_connect(&s->creq, &s->tcp, (struct sockaddr *)&server,
+	    f_connect_cb) != 0) {
+		fst[s->kind].errors++;
+		uv_close((uv_handle_t *)&s->tcp, f_tcp_closed);
+	}
+}
+
+static void
+f_stop_cb(uv_timer_t *t)
+{
+	unsigned i;
+
+	f_stopping = 1;
+	uv_close((uv_handle_t *)t, NULL);
+	for (i = 0; i < fs_n; i++) {
+		struct fslot *s = &fs[i];
+
+		if (s->nc != NULL)
+			nconn_close(s->nc, "flood over");
+		if (s->live && !uv_is_closing((uv_handle_t *)&s->tcp))
+			uv_close((uv_handle_t *)&s->tcp, f_tcp_closed);
+		uv_close((uv_handle_t *)&s->timer, NULL);
+	}
+}
+
+static int
+run_flood(unsigned seconds)
+{
+	uint64_t total = 0;
+	unsigned i, k, j;
+
+	for (k = 0; k < F_NKINDS; k++)
+		fs_n += fk_slots[k];
+	if ((fs = calloc(fs_n, sizeof(*fs))) == NULL)
+		die("out of memory");
+	for (i = k = 0; k < F_NKINDS; k++) {
+		for (j = 0; j < fk_slots[k]; j++, i++) {
+			fs[i].kind = (int)k;
+			fs[i].idx = i;
+			uv_timer_init(loop, &fs[i].timer);
+			fs[i].timer.data = &fs[i];
+		}
+	}
+	uv_timer_init(loop, &f_end_timer);
+	uv_timer_start(&f_end_timer, f_stop_cb, seconds * 1000u, 0);
+	for (i = 0; i < fs_n; i++)
+		f_start(&fs[i]);
+	uv_run(loop, UV_RUN_DEFAULT);
+	for (k = 0; k < F_NKINDS; k++) {
+		out("flood %s attempts %" PRIu64 " open %" PRIu64
+		    " errors %" PRIu64 " longest_ms %" PRIu64, fk_name[k],
+		    fst[k].attempts, fst[k].connected, fst[k].errors,
+		    fst[k].max_open_ms);
+		total += fst[k].attempts;
+	}
+	out("flood total attempts %" PRIu64 " in %u s", total, seconds);
+	free(fs);
+	return 0;
+}
+
 static int
 parse_addr(const char *s, struct sockaddr_storage *ss)
 {
@@ -759,7 +1714,8 @@ main(int argc, char **argv)
 	const char *addr = NULL, *keypath = NULL, *fifo = NULL;
 	char err[256];
 	int i, attack = -1, rc;
-	unsigned nclients = 0, wait_ms = 3000;
+	unsigned nclients = 0, wait_ms = 3000, ncalls = 0, flood_s = 0;
+	const char *src = NULL;
 
 	if (sodium_init() < 0)
 		die("libsodium init failed");
@@ -796,6 +1752,22 @@ main(int argc, char **argv)
 			m_pid = atol(argv[++i]);
 		else if (strcmp(a, "--hold") == 0 && v != NULL)
 			m_hold = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--calls") == 0 && v != NULL)
+			ncalls = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--rounds") == 0 && v != NULL)
+			cp_rounds = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--spread") == 0 && v != NULL)
+			cp_spread_ms = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--hold-ms") == 0 && v != NULL)
+			cp_hold_ms = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--phase-timeout") == 0 && v != NULL)
+			cp_phase_s = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--flood") == 0 && v != NULL)
+			flood_s = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--src") == 0 && v != NULL)
+			src = argv[++i];
+		else if (strcmp(a, "--src-count") == 0 && v != NULL)
+			src_count = (unsigned)atoi(argv[++i]);
 		else if (a[0] != '-' && addr == NULL)
 			addr = a;
 		else
@@ -806,6 +1778,14 @@ main(int argc, char **argv)
 		die("need the server as HOST:PORT");
 	if (m_par == 0)
 		m_par = 1;
+	if (src != NULL) {
+		if (src_count == 0)
+			src_count = 1;
+		if (uv_ip4_addr(src, 0, (struct sockaddr_in *)&src_base) != 0 &&
+		    uv_ip6_addr(src, 0, (struct sockaddr_in6 *)&src_base) != 0)
+			die("--src: not an IP address: %s", src);
+	} else
+		src_count = 0;
 	loop = uv_default_loop();
 	if (keypath != NULL) {
 		if ((rc = keyfile_load(keypath, 1, &ident, NULL, err,
@@ -815,6 +1795,10 @@ main(int argc, char **argv)
 		ident = fresh_identity();
 	if (attack >= 0)
 		rc = run_attack((enum attack)attack, wait_ms);
+	else if (flood_s > 0)
+		rc = run_flood(flood_s);
+	else if (ncalls > 0)
+		rc = run_calls(ncalls);
 	else if (nclients > 0)
 		rc = run_many(nclients);
 	else

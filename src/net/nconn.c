@@ -717,6 +717,15 @@ nconn_connect(uv_loop_t *loop, const struct sockaddr *addr,
     const struct keypair *id, const struct nconn_limits *lim,
     const struct nconn_cbs *cbs, void *arg, struct nconn **cp)
 {
+	return nconn_connect_from(loop, NULL, addr, id, lim, cbs, arg, cp);
+}
+
+int
+nconn_connect_from(uv_loop_t *loop, const struct sockaddr *local,
+    const struct sockaddr *addr, const struct keypair *id,
+    const struct nconn_limits *lim, const struct nconn_cbs *cbs, void *arg,
+    struct nconn **cp)
+{
 	struct nconn *c;
 	size_t alen;
 	int rc;
@@ -738,6 +747,10 @@ nconn_connect(uv_loop_t *loop, const struct sockaddr *addr,
 	if ((rc = hs_create(c)) != 0) {
 		abandon(c);
 		return rc;
+	}
+	if (local != NULL && uv_tcp_bind(&c->tcp, local, 0) != 0) {
+		abandon(c);
+		return E2_ERR_IO;
 	}
 	if ((c->creq = malloc(sizeof(*c->creq))) == NULL) {
 		abandon(c);

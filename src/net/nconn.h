@@ -58,6 +58,15 @@ int	nconn_accept(uv_stream_t *server, const struct keypair *id,
 int	nconn_connect(uv_loop_t *loop, const struct sockaddr *addr,
 	    const struct keypair *id, const struct nconn_limits *lim,
 	    const struct nconn_cbs *cbs, void *arg, struct nconn **cp);
+/*
+ * The same from the local address local (port 0: any port), or from
+ * wherever the system picks when local is NULL.  E2_ERR_IO when local
+ * cannot be bound.
+ */
+int	nconn_connect_from(uv_loop_t *loop, const struct sockaddr *local,
+	    const struct sockaddr *addr, const struct keypair *id,
+	    const struct nconn_limits *lim, const struct nconn_cbs *cbs,
+	    void *arg, struct nconn **cp);
 
 /* Encrypts, frames and queues one message (E2_ERR_STATE before on_open). */
 int	nconn_send(struct nconn *c, const uint8_t *msg, size_t len);
