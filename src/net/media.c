@@ -30,7 +30,7 @@
 #define TICK_MS			50	/* the network timer */
 #define CHECK_INTERVAL_MS	100	/* checks to unconfirmed entries */
 #define KEEPALIVE_MS		200	/* a check to the path */
-#define PATH_DEAD_MS		600	/* no reply from the path (+ 2 RTT) */
+#define PATH_DEAD_MS		400	/* nothing from the path (+ 2 RTT) */
 #define RECOVER_WAIT_MS		100	/* the old path's head start */
 #define STUN_RTX_MS		100	/* then 200, 400: within GATHER_MS */
 #define BIND_RTX_MS		250	/* RELAY_BIND until RELAY_BOUND */
@@ -512,8 +512,10 @@ on_check_reply(struct media *m, uint64_t value, const struct sockaddr *from,
 
 /*
  * An authenticated CHECK from `from`: a peer-reflexive entry when the
- * address is new, and a check back at once (a triggered check) so both
- * NATs see traffic both ways.
+ * address is new.  It came in, so the way back works too (the same
+ * addresses and ports, which every NAT lets through both ways once one
+ * packet passed): the entry is ok.  A check back at once (a triggered
+ * check) lets the peer confirm its side as quickly.
  */
 static void
 on_check(struct media *m, const struct sockaddr *from, uint64_t now)
@@ -525,6 +527,9 @@ on_check(struct media *m, const struct sockaddr *from, uint64_t now)
 		return;
 	if (!m->ent[i].ok && now - m->ent[i].sent_ms >= CHECK_INTERVAL_MS / 2)
 		send_check(m, i, now);
+	m->ent[i].ok = 1;
+	m->ent[i].reply_ms = now;
+	select_path(m, now);
 }
 
 /*
@@ -726,6 +731,14 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 		else if (c.type == MPKT_CTRL_CHECK_REPLY)
 			on_check_reply(m, c.value, from, now);
 	}
+	/*
+	 * Anything authenticated from the path's address shows the path is
+	 * alive, not only the replies to its keepalive checks (a lossy link
+	 * may eat several of those in a row).
+	 */
+	if (m->cur >= 0 && m->ent[m->cur].ok &&
+	    netaddr_equal((struct sockaddr *)&m->ent[m->cur].addr, from))
+		m->ent[m->cur].reply_ms = now;
 	/*
 	 * Checks choose the path; the newest other packet from another
 	 * address moves it (roaming).  A forged or replayed datagram never
