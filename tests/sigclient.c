@@ -43,8 +43,9 @@
  *		a server-only type: 4), garbage before the handshake (4),
  *		oversized frame headers (4), slowloris (a handshake message
  *		one byte every 2 s: 8), idle connections (8).  Prints per
- *		kind the attempts, connections the server completed, the
- *		errors and the longest a connection stayed open.
+ *		kind the attempts, how many were open (TCP connected for
+ *		the raw kinds, the handshake done for the other two), local
+ *		errors (connect, bind) and the longest one stayed open.
  *	--src ADDR [--src-count K]  (every mode)
  *		Connect from ADDR, or from K consecutive addresses starting
  *		at ADDR, connection i from the (i mod K)-th (on Linux all of
@@ -52,11 +53,13 @@
  *
  * Commands:  register NAME | dial CALL NAME [HEX] | ringing CALL [HEX] |
  *	      handshake CALL [HEX] | accept CALL | reject CALL REASON |
- *	      hangup CALL REASON | ping | raw HEX | big N | close
+ *	      hangup CALL REASON | relay CALL | ping | raw HEX | big N | close
  * Events:    server FINGERPRINT | welcome V | registered NAME |
  *	      error REASON [call=ID] [name=NAME] TEXT | incoming CALL NAME HEX |
  *	      ringing CALL HEX | handshake CALL HEX | accept CALL |
  *	      reject CALL REASON | hangup CALL REASON | pong |
+ *	      relay_grant CALL ADDR:PORT LEG KEYHEX |
+ *	      relay_refused CALL REASON TEXT |
  *	      closed ERROR WHY | badcmd LINE
  * REASON is a reason name (sig_reason_name) or its number.
  */
@@ -243,6 +246,25 @@ print_msg(const struct sigmsg *m)
 	case SIG_PONG:
 		out("pong");
 		break;
+	case SIG_RELAY_GRANT:
+		if (SIG_HAS(m, SIG_T_REASON)) {
+			sanitize_str(m->text, text, sizeof(text));
+			out("relay_refused %" PRIu64 " %s %s", m->call,
+			    sig_reason_name(m->reason), text);
+			break;
+		}
+		{
+			char a[INET6_ADDRSTRLEN], k[2 * SIG_RELAY_KEYLEN + 1];
+			const struct sig_cand *c = &m->cand[0];
+
+			inet_ntop(c->family == 4 ? AF_INET : AF_INET6, c->addr,
+			    a, sizeof(a));
+			hex(m->relay_key, SIG_RELAY_KEYLEN, k, sizeof(k));
+			out(c->family == 4 ? "relay_grant %" PRIu64 " %s:%u %"
+			    PRIu64 " %s" : "relay_grant %" PRIu64 " [%s]:%u %"
+			    PRIu64 " %s", m->call, a, c->port, m->relay_leg, k);
+		}
+		break;
 	default:
 		out("message %s", sigmsg_type_name(m->type));
 		break;
@@ -363,6 +385,11 @@ run_command(char *line)
 		sigmsg_init(&m, argv[0][0] == 'r' ? SIG_REJECT : SIG_HANGUP);
 		sigmsg_set_call(&m, strtoull(argv[1], NULL, 10));
 		sigmsg_set_reason(&m, (enum sig_reason)r);
+		send_sig(&m);
+	} else if (strcmp(argv[0], "relay") == 0) {
+		NEED(2);
+		sigmsg_init(&m, SIG_RELAY_REQUEST);
+		sigmsg_set_call(&m, strtoull(argv[1], NULL, 10));
 		send_sig(&m);
 	} else if (strcmp(argv[0], "ping") == 0) {
 		sigmsg_init(&m, SIG_PING);
