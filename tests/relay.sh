@@ -8,7 +8,11 @@
 #   3. forged CHECKs from a stranger get no answer and move nothing;
 #   4. the server's relay rate limit holds (--relay-pps);
 #   5. kill -9 of the server mid-call: the call goes on, both reconnect to
-#      the restarted server, and the call ends normally.
+#      the restarted server, and the call ends normally;
+#   6. the relay by hand (tests/sigclient and UDP from python): only the
+#      call's parties get legs, a BIND needs the leg's key and a fresh
+#      seq, only bound legs' media is forwarded, unchanged, a leg follows
+#      a new BIND, and the relay is gone after the call.
 . "$top_srcdir/tests/lib.sh"
 for t in espeak-ng sox python3; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
@@ -206,5 +210,118 @@ check "5: no hold" sh -c "! grep -q '\"hold\",\"on\":true' '$T/r5.a' '$T/r5.b'"
 check "5: bob ended the call (hangup)" grep -q '"ended","reason":"hangup","by":"local"' "$T/r5.b"
 check "5: alice saw the hangup" grep -q '"ended","reason":"hangup","by":"peer"' "$T/r5.a"
 speech r5
+# 6. The relay at the protocol level.
+SIGCLIENT=$top_builddir/tests/sigclient
+client() {	# client NAME: a sigclient fed from a FIFO
+	rm -f "$T/$1.in"; mkfifo "$T/$1.in"
+	"$SIGCLIENT" --cmd "$T/$1.in" "$SERVER" >"$T/$1.out" 2>"$T/$1.err" &
+	PIDS="$PIDS $!"
+	wait_for "$T/$1.out" "^welcome 1" 10
+}
+say() { timeout 5 sh -c 'echo "$1" > "$2"' sh "$2" "$T/$1.in"; }
+client ra; client rb; client rc
+say ra "register relay-a"; say rb "register relay-b"; say rc "register relay-c"
+wait_for "$T/ra.out" "^registered" 5; wait_for "$T/rb.out" "^registered" 5
+wait_for "$T/rc.out" "^registered" 5
+say ra "dial 777 relay-b"
+wait_for "$T/rb.out" "^incoming 777" 5
+say rb "ringing 777"
+say rc "relay 777"
+say ra "relay 999"
+say ra "relay 777"
+say rb "relay 777"
+wait_for "$T/rb.out" "^relay_grant 777" 5
+wait_for "$T/ra.out" "^relay_grant 777" 5
+wait_for "$T/rc.out" "^relay_refused" 5
+check "6: a stranger gets no leg of the call" grep -q '^relay_refused 777 protocol' "$T/rc.out"
+check "6: no leg for a call that does not exist" grep -q '^relay_refused 999 protocol' "$T/ra.out"
+set -- $(sed -n 's/^relay_grant 777 //p' "$T/ra.out") x x x
+ga=$1 la=$2 ka=$3
+set -- $(sed -n 's/^relay_grant 777 //p' "$T/rb.out") x x x
+gb=$1 lb=$2 kb=$3
+check "6: both parties got a leg at the server's address ($ga, $gb)" \
+	test "$ga" = "$SERVER" -a "$gb" = "$SERVER"
+check "6: the legs differ" test "$la" != "$lb" -a "$ka" != "$kb"
+python3 - "$SERVER" "$la" "$ka" "$lb" "$kb" >"$T/relay6.out" 2>&1 <<'PY'
+import hashlib, os, socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+srv = (host, int(port))
+la, ka = int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+lb, kb = int(sys.argv[4]), bytes.fromhex(sys.argv[5])
+def sock():
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("127.0.0.1", 0))
+    s.settimeout(0.3)
+    return s
+def bind(leg, seq, key):
+    m = bytes([0xe1]) + leg.to_bytes(8, "big") + seq.to_bytes(8, "big")
+    return m + hashlib.blake2b(m, digest_size=16, key=key).digest()
+def recv(s):
+    try:
+        d, a = s.recvfrom(2048)
+        return d, a
+    except OSError:
+        return None, None
+def bound(d, leg, seq, key):
+    if d is None or len(d) != 34 or d[0] != 0xe2:
+        return None
+    if hashlib.blake2b(d[:18], digest_size=16, key=key).digest() != d[18:]:
+        return None
+    if int.from_bytes(d[1:9], "big") != leg or int.from_bytes(d[9:17], "big") != seq:
+        return None
+    return d[17]
+def say(ok, what):
+    print(("ok " if ok else "FAIL ") + what)
+a, b, x = sock(), sock(), sock()
+x.sendto(bind(la, 1, os.urandom(32)), srv)
+say(recv(x)[0] is None, "a BIND under the wrong key gets no answer")
+ba = bind(la, 1, ka)
+a.sendto(ba, srv)
+say(bound(recv(a)[0], la, 1, ka) == 0, "the caller's leg is bound (the callee's not yet)")
+x.sendto(ba, srv)
+say(recv(x)[0] is None, "the same BIND replayed from elsewhere gets no answer")
+b.sendto(bind(lb, 1, kb), srv)
+say(bound(recv(b)[0], lb, 1, kb) == 1, "the callee's leg is bound, and sees the caller's")
+m1 = bytes([0x10]) + os.urandom(60)
+a.sendto(m1, srv)
+d, frm = recv(b)
+say(d == m1 and frm == srv, "media from the caller reaches the callee unchanged, from the relay")
+m2 = bytes([0x21]) + os.urandom(30)
+b.sendto(m2, srv)
+say(recv(a)[0] == m2, "media from the callee reaches the caller")
+x.sendto(bytes([0x10]) + os.urandom(60), srv)
+say(recv(a)[0] is None and recv(b)[0] is None, "a stranger's datagram goes nowhere")
+a.sendto(bytes([0x55]) + os.urandom(60), srv)
+say(recv(b)[0] is None, "what is not a media datagram is not forwarded")
+a2 = sock()
+a2.sendto(bind(la, 2, ka), srv)
+say(bound(recv(a2)[0], la, 2, ka) == 1, "the caller binds again from a new address")
+b.sendto(m2, srv)
+say(recv(a2)[0] == m2 and recv(a)[0] is None, "the callee's media follows to the new address")
+PY
+sed 's/^/# 6: /' "$T/relay6.out"
+check "6: the relay's datagrams behave ($(grep -c '^ok' "$T/relay6.out") of 10)" \
+	sh -c "[ \$(grep -c '^ok' '$T/relay6.out') -eq 10 ] && ! grep -q FAIL '$T/relay6.out'"
+say ra "hangup 777 hangup"
+wait_for "$T/rb.out" "^hangup 777" 5
+sleep 2.5
+python3 - "$SERVER" "$lb" "$kb" >"$T/relay6b.out" 2>&1 <<'PY'
+import hashlib, socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+lb, kb = int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+m = bytes([0xe1]) + lb.to_bytes(8, "big") + (100).to_bytes(8, "big")
+m += hashlib.blake2b(m, digest_size=16, key=kb).digest()
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.5)
+s.sendto(m, (host, int(port)))
+try:
+    s.recvfrom(100)
+    print("answered")
+except OSError:
+    print("no answer")
+PY
+check "6: after the hangup the relay is gone (a valid BIND: $(cat "$T/relay6b.out"))" \
+	grep -q '^no answer' "$T/relay6b.out"
+
 check "the server is still alive" kill -0 "$SERVER_PID"
 finish
