@@ -98,7 +98,7 @@ if command -v espeak-ng >/dev/null && command -v sox >/dev/null; then
 		--play "$T/say.wav" --record "$T/heard.wav" --timeout 8 >"$T/b9" 2>&1
 	RC=$?
 	r=$("$top_builddir/tests/wavcmp" "$T/say.wav" "$T/heard.wav" 3000); echo "# echo: $r"
-	c=$(echo "$r" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/')
+	c=$(echo "$r" | sed 's/.*seg_corr=\([-0-9.]*\).*/\1/')
 	l=$(echo "$r" | sed 's/.*lag_ms=\([0-9]*\).*/\1/')
 	check "echo call exits 0 (got $RC)" [ "$RC" -eq 0 ]
 	check "the echo came back (corr $c > 0.7)" awk -v c="$c" 'BEGIN { exit !(c > 0.7) }'

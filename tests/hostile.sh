@@ -110,7 +110,7 @@ for side in a b; do
 	    $(pst $dir dup "$T/impair.stats") + $(pst $other reflect "$T/impair.stats")))
 	copies=$(($(pst $dir replay "$T/impair.stats") + $(pst $dir dup "$T/impair.stats")))
 	w=$("$WAVCMP" "$sent" "$heard")
-	c=$(echo "$w" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/')
+	c=$(echo "$w" | sed 's/.*seg_corr=\([-0-9.]*\).*/\1/')
 	errs=$(wc -l <"$f.err")
 	logs=$(grep -c '"event":"log"' "$f")
 	paths=$(grep -c '"event":"media"' "$f")

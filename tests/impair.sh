@@ -123,16 +123,16 @@ receiver() {
 	pct=$(awk -v r="$reached" -v p="$passed" 'BEGIN { printf "%.2f", p ? 100 * r / p : 0 }')
 	pct_tx=$(awk -v r="$reached" -v t="$tx" 'BEGIN { printf "%.2f", t ? 100 * r / t : 0 }')
 	dur=$(sed -n 's/.*"event":"ended".*"duration_s":\([0-9.]*\).*/\1/p' "$rf")
-	w=$("$WAVCMP" "$sent" "$T/$rn.$rs.wav"); c=$(num "$w" envelope_corr)
+	w=$("$WAVCMP" "$sent" "$T/$rn.$rs.wav"); c=$(num "$w" seg_corr)
 	lag=$(num "$w" lag_ms); rec_s=$(num "$w" rec_s)
 	rec_frames=$(awk -v s="$rec_s" 'BEGIN { printf "%d", s * 50 + 0.5 }')
 	startup=$((rec_frames - reached - ins - empty))
-	wc=$("$WAVCMP" "$wrong" "$T/$rn.$rs.wav"); cw=$(num "$wc" envelope_corr)
+	wc=$("$WAVCMP" "$wrong" "$T/$rn.$rs.wav"); cw=$(num "$wc" seg_corr)
 	echo "# $who: played=$played fec=$fec concealed=$conc late=$late dropped=$dropped inserted=$ins empty=$empty rx_packets=$rx (peer sent $tx)"
 	echo "# $who: reached the speaker $reached of $passed frames passed = $pct % ($pct_tx % of the frames the peer sent)"
 	echo "# $who: delay_ms=$(final "$rf" delay_ms) jitter_ms=$(final "$rf" jitter_ms) loss_pm=$(final "$rf" loss_pm) bad=$bad replayed=$replayed"
 	echo "# $who: recording ${rec_s} s = $rec_frames frames, call ${dur} s; frames before the first packet or after the last snapshot: $startup"
-	echo "# $who: envelope_corr=$c lag_ms=$lag (wrong sentence: $cw)"
+	echo "# $who: seg_corr=$c lag_ms=$lag (wrong sentence: $cw)"
 	check "$who: $pct % of the frames reached the speaker (>= 99)" \
 		within "$pct" 99 100
 	check "$who: the peer's frames were nearly all accounted for ($pct_tx % >= 92)" \
@@ -193,12 +193,12 @@ if call_through l "--seed $SEED2 --loss 30 --delay 50 --jitter 40" \
 		mean=$(echo "$samples" | awk '{ for (i = 1; i <= NF; i++) s += $i; printf "%d", NF ? s / NF : -1 }')
 		played=$(final "$lf" played); fec=$(final "$lf" fec)
 		conc=$(final "$lf" concealed); rx=$(final "$lf" rx_packets)
-		w=$("$WAVCMP" "$sent" "$T/l.$side.wav"); c=$(num "$w" envelope_corr)
+		w=$("$WAVCMP" "$sent" "$T/l.$side.wav"); c=$(num "$w" seg_corr)
 		[ $side = a ] && wrong=$T/alice.wav || wrong=$T/bob.wav
-		cw=$(num "$("$WAVCMP" "$wrong" "$T/l.$side.wav")" envelope_corr)
+		cw=$(num "$("$WAVCMP" "$wrong" "$T/l.$side.wav")" seg_corr)
 		echo "# $who: loss_pm samples: $samples"
 		echo "# $who: mean loss_pm=$mean final loss_pm=$(final "$lf" loss_pm) peer_loss_pm=$(final "$lf" peer_loss_pm) jitter_ms=$(final "$lf" jitter_ms) delay_ms=$(final "$lf" delay_ms)"
-		echo "# $who: played=$played fec=$fec concealed=$conc late=$(final "$lf" late) dropped=$(final "$lf" dropped) empty=$(final "$lf" empty) rx_packets=$rx envelope_corr=$c lag_ms=$(num "$w" lag_ms) (wrong sentence: $cw)"
+		echo "# $who: played=$played fec=$fec concealed=$conc late=$(final "$lf" late) dropped=$(final "$lf" dropped) empty=$(final "$lf" empty) rx_packets=$rx seg_corr=$c lag_ms=$(num "$w" lag_ms) (wrong sentence: $cw)"
 		check "2: $who: the loss is reported (mean loss_pm $mean in 200..400)" \
 			within "$mean" 200 400
 		check "2: $who: no datagram failed authentication" [ "$(final "$lf" bad)" = 0 ]

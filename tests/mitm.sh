@@ -45,7 +45,7 @@ start_server || { not_ok "honest server starts"; finish; }
 for u in alice bob carol dave erin frank; do configure $u; done
 
 above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
-corr() { echo "$1" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/'; }
+corr() { echo "$1" | sed 's/.*seg_corr=\([-0-9.]*\).*/\1/'; }
 # final_stat FILE FIELD: a number from the final stats event.
 final_stat() {
 	grep '"final":true' "$1" | sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" | head -n 1

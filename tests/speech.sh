@@ -5,7 +5,8 @@
 # correlation, see tests/wavcmp.c); mute must silence the sender; and no
 # captured datagram may carry an encoded Opus frame in the clear.
 #
-# Threshold: the envelope correlation of a sentence with its own recording
+# Threshold: the envelope correlation (second by second, tests/wavcmp.c
+# seg_corr) of a sentence with its own recording
 # through Opus at 24 kb/s is about 0.95 on this path; a recording of the
 # other sentence, or of silence, scores below 0.4.  0.8 separates the two
 # with a wide margin on both sides.
@@ -45,7 +46,7 @@ check "speech call: both sides exit 0 ($rc, $arc)" test "$rc" -eq 0 -a "$arc" -e
 r1=$("$WAVCMP" "$T/bob.wav" "$T/alice_heard.wav"); echo "# bob -> alice: $r1"
 r2=$("$WAVCMP" "$T/alice.wav" "$T/bob_heard.wav"); echo "# alice -> bob: $r2"
 r3=$("$WAVCMP" "$T/alice.wav" "$T/alice_heard.wav"); echo "# control (wrong sentence): $r3"
-corr() { echo "$1" | sed 's/.*envelope_corr=\([-0-9.]*\).*/\1/'; }
+corr() { echo "$1" | sed 's/.*seg_corr=\([-0-9.]*\).*/\1/'; }
 above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 check "alice heard bob's sentence (corr $(corr "$r1") > $THRESH)" above "$(corr "$r1")" $THRESH
 check "bob heard alice's sentence (corr $(corr "$r2") > $THRESH)" above "$(corr "$r2")" $THRESH
