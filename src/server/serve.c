@@ -868,6 +868,13 @@ relay_by_addr(struct server *srv, const uint8_t k[RKEY_LEN])
 	return NULL;
 }
 
+/* A relay whose call ended RELAY_LINGER_MS ago is gone, swept or not. */
+static int
+relay_over(struct server *srv, const struct rsess *rs)
+{
+	return rs->end_ms != 0 && uv_now(srv->loop) >= rs->end_ms;
+}
+
 static void
 relay_unbind(struct server *srv, struct rleg *l)
 {
@@ -1015,7 +1022,7 @@ relay_bind(struct server *srv, uv_udp_t *u, const uint8_t *p, size_t len,
 	char where[INET6_ADDRSTRLEN + 8];
 
 	if (relay_bind_leg(p, len, &leg) != 0 ||
-	    (l = relay_by_id(srv, leg)) == NULL ||
+	    (l = relay_by_id(srv, leg)) == NULL || relay_over(srv, l->s) ||
 	    relay_bind_open(p, len, l->key, &seq) != 0 || seq <= l->seq)
 		return;
 	l->seq = seq;
@@ -1075,7 +1082,7 @@ relay_forward(struct server *srv, uv_udp_t *u, const uint8_t *p, size_t len,
 	uv_buf_t ob;
 
 	relay_akey(from, akey);
-	if ((l = relay_by_addr(srv, akey)) == NULL)
+	if ((l = relay_by_addr(srv, akey)) == NULL || relay_over(srv, l->s))
 		return;
 	other = l == &l->s->leg[0] ? &l->s->leg[1] : &l->s->leg[0];
 	if (!other->bound)
