@@ -308,7 +308,7 @@ new_media(struct client *cl, char *err, size_t errlen)
 	mo.codec.bitrate = cl->o.bitrate;
 	mo.codec.vbr = cl->o.vbr;
 	mo.codec.dtx = cl->o.dtx;
-	mo.codec.complexity = 9;
+	mo.codec.complexity = (int)cl->o.complexity;	/* 0: the default, 9 */
 	mo.echo = cl->o.echo;
 	mo.dump_opus = cl->o.dump_opus;
 	mo.advertise = cl->o.advertise;

@@ -146,6 +146,7 @@ struct client_opts {
 	unsigned	 frame_ms;
 	unsigned	 bitrate;
 	int		 vbr, dtx;
+	unsigned	 complexity;	/* Opus 1..10; 0 = default (9) */
 	const char	*dump_opus;	/* diagnostics, see media.h */
 	const char	*advertise;	/* the only media candidate, see media.h */
 	const char	*stun;		/* STUN server host:port (NULL: the
