@@ -6,7 +6,7 @@
 # FUZZ_SMOKE_SECONDS sets the time per target (default 4).
 . "$top_srcdir/tests/lib.sh"
 
-targets="frame sigmsg noise mpkt jbuf conf pins call wav"
+targets="frame sigmsg noise mpkt jbuf conf pins call wav stun relay"
 secs=${FUZZ_SMOKE_SECONDS:-4}
 cc=${FUZZ_CC:-clang}
 

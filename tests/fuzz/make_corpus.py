@@ -151,6 +151,43 @@ put("call", "cands-glare", bytes([10, 3, 0, 0x8A, 2, 1, 8, 2, 0, 0x88, 2, 0x85, 
 put("call", "injected", bytes([0, 0x84, 1]) + u16(len(msgs["hangup"])) + msgs["hangup"]
     + bytes([4, 1]) + u16(len(msgs["ringing"])) + msgs["ringing"])
 
+# ---- stun: u8 selector (bit 0: sender IPv6, bit 1: client tid = the
+# input's), then the datagram ----
+COOKIE = 0x2112A442
+TID = bytes(range(0xA0, 0xAC))
+
+
+def stun(mtype, attrs, tid=TID):
+    body = b"".join(u16(t) + u16(len(v)) + v + bytes(-len(v) % 4) for t, v in attrs)
+    return u16(mtype) + u16(len(body)) + u32(COOKIE) + tid + body
+
+
+def xor_v4(port, addr):
+    a = bytes(x ^ y for x, y in zip(addr, u32(COOKIE)))
+    return b"\x00\x01" + u16(port ^ 0x2112) + a
+
+
+def xor_v6(port, addr):
+    a = bytes(x ^ y for x, y in zip(addr, u32(COOKIE) + TID))
+    return b"\x00\x02" + u16(port ^ 0x2112) + a
+
+
+put("stun", "request", b"\x00" + stun(0x0001, []))
+put("stun", "request-software", b"\x01" + stun(0x0001, [(0x8022, b"e2call")]))
+put("stun", "request-username", b"\x00" + stun(0x0001, [(0x0006, b"user")]))
+put("stun", "response-v4", b"\x02" + stun(0x0101, [(0x0020, xor_v4(40000, bytes([192, 0, 2, 7])))]))
+put("stun", "response-v6", b"\x03" + stun(0x0101, [(0x8022, b"srv"), (0x0020, xor_v6(3478, bytes(range(16))))]))
+put("stun", "response-mapped", b"\x02" + stun(0x0101, [(0x0001, b"\x00\x01" + u16(5000) + bytes([198, 51, 100, 1]))]))
+put("stun", "error-response", b"\x02" + stun(0x0111, [(0x0009, b"\x00\x00\x04\x00Bad Request")]))
+put("stun", "unknown-required", b"\x02" + stun(0x0101, [(0x0033, b"????"), (0x0020, xor_v4(1, bytes(4)))]))
+
+# ---- relay: u8 mode; mode 1: u64 leg, u64 seq, u8 flags, XOR mask ----
+put("relay", "honest", b"\x01" + struct.pack(">QQ", 7, 1) + b"\x01")
+put("relay", "flipped", b"\x01" + struct.pack(">QQ", 1 << 40, 99) + b"\x00" + bytes(20) + b"\x80")
+put("relay", "longer", b"\x01" + struct.pack(">QQ", 5, 5) + b"\x00" + bytes(36))
+put("relay", "raw-bind", b"\x00\xe1" + struct.pack(">QQ", 3, 4) + bytes(16))
+put("relay", "raw-media", b"\x00\x11" + bytes(30))
+
 # ---- wav: sound files for libsndfile ----
 def sox(name, *args):
     path = os.path.join(out, "wav", name)
