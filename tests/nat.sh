@@ -51,6 +51,9 @@ for n in $NS; do
 	ip -n "$n" link set lo up
 done
 inx() { n=$1; shift; ip netns exec "$P-$n" "$@"; }
+# In the background (`inx_bg NS cmd... &`): $! is then the command itself
+# (ip netns exec execs it), so cleanup kills it rather than a subshell.
+inx_bg() { n=$1; shift; exec ip netns exec "$P-$n" "$@"; }
 
 # The internet: a bridge, and one veth to it from each public host.
 ip -n $P-inet link add br0 type bridge
@@ -106,7 +109,7 @@ nat natb cone
 # The server, in its namespace.
 mkdir -p "$T/server"
 srv_start() {
-	inx srv "$E2CALL" serve --listen 203.0.113.1:7350 \
+	inx_bg srv "$E2CALL" serve --listen 203.0.113.1:7350 \
 		--db "$T/server/server.db" >>"$T/server/out" 2>>"$T/server/log" &
 	SERVER_PID=$!
 	PIDS="$PIDS $SERVER_PID"
@@ -133,14 +136,14 @@ sox "$T/s2.wav" -r 48000 -c 1 -b 16 "$T/alice.wav" pad 1.5 0
 # send a sentence; bob hangs up when his has been sent.
 call() {
 	tag=$1; shift
-	inx cla env HOME="$T/alice" XDG_CONFIG_HOME="$T/alice/config" \
+	inx_bg cla env HOME="$T/alice" XDG_CONFIG_HOME="$T/alice/config" \
 	    XDG_DATA_HOME="$T/alice/data" E2CALL_HOME= \
 	    timeout 60 "$E2CALL" listen --batch --auto-answer --once \
 	    --play "$T/alice.wav" --record "$T/$tag.alice.wav" "$@" \
 	    >"$T/$tag.a" 2>"$T/$tag.a.err" &
 	apid=$!; PIDS="$PIDS $apid"
 	wait_for "$T/$tag.a" '"registered"' 10 || return 1
-	inx clb env HOME="$T/bob" XDG_CONFIG_HOME="$T/bob/config" \
+	inx_bg clb env HOME="$T/bob" XDG_CONFIG_HOME="$T/bob/config" \
 	    XDG_DATA_HOME="$T/bob/data" E2CALL_HOME= \
 	    timeout 60 "$E2CALL" dial alice --batch --hangup-on-eof \
 	    --play "$T/bob.wav" --record "$T/$tag.bob.wav" \
