@@ -128,6 +128,8 @@ static enum mode	 mode;
 static struct keypair	*server_key;
 static uint8_t		*imp_priv;	/* sodium_malloc: [0..31] plays the
 					   callee, [32..63] plays the caller */
+static uint8_t		 imp_pub[64];
+static struct e2e_id	 imp_id[2];	/* the same, as the call core takes */
 static struct nconn_limits lim;
 static uv_tcp_t		 listener;
 static uv_udp_t		 stun_udp;
@@ -773,7 +775,7 @@ mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 	*in = *dial;
 	in->type = SIG_INCOMING;
 	(void)sigmsg_set_name(in, mc->name[0]);
-	r = call_new_incoming(&mc->leg[0], in, mc->name[1], imp_priv, now,
+	r = call_new_incoming(&mc->leg[0], in, mc->name[1], &imp_id[0], now,
 	    RING_TIMEOUT_MS);
 	free(in);
 	if (r != 0) {
@@ -781,20 +783,20 @@ mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 		mcall_over(mc, 1);
 		return;
 	}
-	call_set_cands(mc->leg[0], &mc->side[0].me, 1);
+	call_set_cands(mc->leg[0], &mc->side[0].me, 1, 1);
 	leg_process(mc, 0);
 	if (mc->ended[0]) {		/* message 1 did not read */
 		mitm_progress(mc);
 		return;
 	}
 	if (call_new_outgoing(&mc->leg[1], mc->id, mc->name[0], mc->name[1],
-	    imp_priv + 32, now, RING_TIMEOUT_MS) != 0) {
+	    &imp_id[1], now, RING_TIMEOUT_MS) != 0) {
 		(void)call_hangup(mc->leg[0], SIG_R_SERVER);
 		leg_process(mc, 0);
 		mitm_progress(mc);
 		return;
 	}
-	call_set_cands(mc->leg[1], &mc->side[1].me, 1);
+	call_set_cands(mc->leg[1], &mc->side[1].me, 1, 1);
 	leg_process(mc, 1);
 	mitm_progress(mc);
 }
@@ -1152,12 +1154,10 @@ main(int argc, char **argv)
 	/* The keys the fixture shows each party in place of the other's. */
 	if ((imp_priv = sodium_malloc(64)) == NULL)
 		die("out of memory");
-	{
-		uint8_t pub[32];
-
-		noise_keypair(imp_priv, pub);
-		noise_keypair(imp_priv + 32, pub);
-	}
+	noise_keypair(imp_priv, imp_pub);
+	noise_keypair(imp_priv + 32, imp_pub + 32);
+	imp_id[0] = (struct e2e_id){ imp_priv, imp_pub, NULL, NULL };
+	imp_id[1] = (struct e2e_id){ imp_priv + 32, imp_pub + 32, NULL, NULL };
 	if (cap != NULL)
 		capture_open(cap);
 	nconn_limits_default(&lim);

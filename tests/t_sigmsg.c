@@ -642,7 +642,7 @@ test_reasons(void **state)
 	static const char *names[] = { "none", "hangup", "rejected", "busy",
 	    "cancelled", "offline", "unknown", "no_answer", "glare",
 	    "peer_gone", "key_changed", "handshake_failed", "bad_name",
-	    "name_taken", "protocol", "limit", "server", "media" };
+	    "name_taken", "protocol", "limit", "server", "media", "version" };
 	uint8_t hup[] = { SIG_HANGUP,
 	    0x01, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0, 1,
 	    0x05, 0x00, 0x01, SIG_R_MAX };
@@ -1116,6 +1116,77 @@ test_relay_grant(void **state)
 	    E2_ERR_INVAL);
 }
 
+/* SEALED (0x09): where it may be, its bounds, and the sealed codec. */
+static void
+test_sealed(void **state)
+{
+	uint8_t out[SIG_MSG_MAX], blob[SIG_SEALED_MAX + 1];
+	struct sig_cand c = { SIG_CAND_HOST, 4, { 192, 0, 2, 9 }, 4000 };
+	struct sigmsg m, d;
+	size_t n;
+	/* HANGUP, CALL 1, REASON hangup, SEALED of 17 bytes */
+	uint8_t hup[16 + 3 + 17] = { SIG_HANGUP,
+	    0x01, 0x00, 0x08, 0, 0, 0, 0, 0, 0, 0, 1,
+	    0x05, 0x00, 0x01, 0x01, 0x09, 0x00, 0x11 };
+
+	(void)state;
+	memset(blob, 0xab, sizeof(blob));
+	sigmsg_init(&m, SIG_ACCEPT);
+	sigmsg_set_call(&m, 9);
+	assert_int_equal(sigmsg_set_sealed(&m, blob, SIG_SEALED_MIN - 1),
+	    E2_ERR_TOOBIG);
+	assert_int_equal(sigmsg_set_sealed(&m, blob, SIG_SEALED_MAX + 1),
+	    E2_ERR_TOOBIG);
+	assert_int_equal(sigmsg_set_sealed(&m, blob, SIG_SEALED_MAX), 0);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n), 0);
+	assert_int_equal(decode_copy(&d, out, n), 0);
+	assert_true(SIG_HAS(&d, SIG_T_SEALED));
+	assert_int_equal(d.sealed_len, SIG_SEALED_MAX);
+	assert_memory_equal(d.sealed, blob, SIG_SEALED_MAX);
+	/* the smallest, in a golden HANGUP; one byte less is refused */
+	assert_int_equal(decode_copy(&d, hup, sizeof(hup)), 0);
+	assert_int_equal(d.sealed_len, 17);
+	hup[18] = 0x10;
+	assert_int_equal(sigmsg_decode(&d, hup, sizeof(hup) - 1),
+	    E2_ERR_MALFORMED);
+	/* not allowed in DIAL or RINGING */
+	sigmsg_init(&m, SIG_RINGING);
+	sigmsg_set_call(&m, 9);
+	(void)sigmsg_set_e2e(&m, blob, 32);
+	(void)sigmsg_set_sealed(&m, blob, 20);
+	assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+
+	/* The sealed codec: CALL and CAND for ACCEPT, nothing else. */
+	sigmsg_init(&m, SIG_ACCEPT);
+	sigmsg_set_call(&m, 9);
+	(void)sigmsg_add_cand(&m, &c);
+	assert_int_equal(sigmsg_encode_inner(&m, out, sizeof(out), &n), 0);
+	assert_int_equal(sigmsg_decode_inner(&d, out, n), 0);
+	assert_int_equal(d.ncand, 1);
+	assert_int_equal(d.call, 9);
+	/* the outer codec takes it too (it is a valid ACCEPT) ... */
+	assert_int_equal(sigmsg_decode(&d, out, n), 0);
+	/* ... but a SEALED field inside is refused, and so is E2E */
+	(void)sigmsg_set_sealed(&m, blob, 20);
+	assert_int_equal(sigmsg_encode_inner(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+	sigmsg_init(&m, SIG_HANDSHAKE);
+	sigmsg_set_call(&m, 9);
+	(void)sigmsg_set_e2e(&m, blob, 32);
+	assert_int_equal(sigmsg_encode_inner(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+	/* REJECT needs its REASON inside; DIAL has no sealed form */
+	sigmsg_init(&m, SIG_REJECT);
+	sigmsg_set_call(&m, 9);
+	assert_int_equal(sigmsg_encode_inner(&m, out, sizeof(out), &n),
+	    E2_ERR_INVAL);
+	sigmsg_set_reason(&m, SIG_R_BUSY);
+	assert_int_equal(sigmsg_encode_inner(&m, out, sizeof(out), &n), 0);
+	out[0] = SIG_DIAL;
+	assert_int_equal(sigmsg_decode_inner(&d, out, n), E2_ERR_UNSUPPORTED);
+}
+
 int
 main(void)
 {
@@ -1132,6 +1203,7 @@ main(void)
 		cmocka_unit_test(test_not_allowed),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_reasons),
+		cmocka_unit_test(test_sealed),
 		cmocka_unit_test(test_candidates),
 		cmocka_unit_test(test_value_lengths),
 		cmocka_unit_test(test_text),

@@ -6,7 +6,6 @@
 
 #include <sodium.h>
 
-#include "buf.h"
 #include "call.h"
 #include "err.h"
 
@@ -14,6 +13,10 @@ static const char *state_names[] = {
 	"dialing", "ringing_out", "incoming", "ringing_in", "key_held",
 	"active", "ended",
 };
+
+/* What a peer of version 1 is told (it knows no reason `version`). */
+static const char version_text[] =
+    "e2call-call/2 needed: the other side runs a newer e2call";
 
 const char *
 call_state_name(enum call_state s)
@@ -29,108 +32,207 @@ call_glare_mine_wins(uint64_t mine, uint64_t theirs)
 	return mine > theirs;
 }
 
-size_t
-call_prologue(uint64_t id, const char *caller, const char *callee,
-    uint8_t *out, size_t cap)
-{
-	size_t lcaller = strlen(caller), lcallee = strlen(callee);
-	struct buf b;
+/* ---- the action queue ---- */
 
-	if (lcaller > SIG_NAME_MAX || lcallee > SIG_NAME_MAX)
-		return 0;
-	buf_init_write(&b, out, cap);
-	if (buf_put_bytes(&b, CALL_PROLOGUE_LABEL,
-	    strlen(CALL_PROLOGUE_LABEL)) != 0 ||
-	    buf_put_u64(&b, id) != 0 ||
-	    buf_put_u8(&b, (uint8_t)lcaller) != 0 ||
-	    buf_put_bytes(&b, caller, lcaller) != 0 ||
-	    buf_put_u8(&b, (uint8_t)lcallee) != 0 ||
-	    buf_put_bytes(&b, callee, lcallee) != 0)
-		return 0;
-	return b.len;
-}
+static void	end_call(struct call *c, uint8_t reason,
+		    enum call_end_source src);
 
 static struct call_action *
 push(struct call *c, enum call_action_kind kind)
 {
 	struct call_action *a;
 
-	/* Queue drained by the caller after every input; never full. */
-	if (c->nactions == CALL_MAX_ACTIONS)
+	if (c->qlen == CALL_MAX_ACTIONS) {
+		/* Cannot happen (call.h); if it does, the call is over. */
+		c->overflow = 1;
+		end_call(c, SIG_R_PROTOCOL, CALL_END_LOCAL);
 		return NULL;
-	a = &c->actions[c->nactions++];
+	}
+	a = &c->actions[(c->qhead + c->qlen++) % CALL_MAX_ACTIONS];
 	memset(a, 0, sizeof(*a));
 	a->kind = kind;
 	return a;
 }
 
-/* Queues a message for the call; the returned slot is never NULL. */
-static struct sigmsg *
-push_send(struct call *c, enum sig_type type, enum sig_reason reason)
+const struct call_action *
+call_next_action(struct call *c)
 {
-	static struct sigmsg overflow;	/* only if the queue were full */
+	const struct call_action *a;
+
+	if (c->qlen > 0) {
+		a = &c->actions[c->qhead];
+		c->qhead = (c->qhead + 1) % CALL_MAX_ACTIONS;
+		c->qlen--;
+		return a;
+	}
+	if (c->ended_pending) {
+		c->ended_pending = 0;
+		c->ended_action.kind = CALL_A_ENDED;
+		return &c->ended_action;
+	}
+	return NULL;
+}
+
+static void
+end_call(struct call *c, uint8_t reason, enum call_end_source src)
+{
+	if (c->state == CALL_S_ENDED)
+		return;
+	if (c->role == CALL_CALLEE && c->state == CALL_S_INCOMING)
+		c->abandoned = 1;
+	c->state = CALL_S_ENDED;
+	c->end_reason = reason;
+	c->end_source = src;
+	c->ended_by_peer = src != CALL_END_LOCAL;
+	c->waiting = 0;
+	sodium_memzero(c->pending_msg3, sizeof(c->pending_msg3));
+	c->ended_pending = 1;	/* delivered after everything queued */
+}
+
+/* ---- sealed control ---- */
+
+/*
+ * Seals the control part of m (its CANDs, or its REASON and TEXT) into
+ * its SEALED field under my control key; the CANDs leave the clear part.
+ * Each type at most once per call: the nonce is the type.
+ */
+static int
+seal(struct call *c, struct sigmsg *m)
+{
+	uint8_t pt[SIG_SEALED_MAX], ct[SIG_SEALED_MAX];
+	struct sigmsg in;
+	size_t plen, clen;
+	int r;
+
+	if (c->x == NULL || c->x->state != E2E_DONE)
+		return E2_ERR_STATE;
+	if (c->sealed_types & (1u << m->type))
+		return E2_ERR_STATE;
+	sigmsg_init(&in, (enum sig_type)m->type);
+	sigmsg_set_call(&in, c->id);
+	memcpy(in.cand, m->cand, sizeof(in.cand));
+	in.ncand = m->ncand;
+	in.fields |= m->fields & (1u << SIG_T_CAND);
+	if (SIG_HAS(m, SIG_T_REASON))
+		sigmsg_set_reason(&in, (enum sig_reason)m->reason);
+	if (SIG_HAS(m, SIG_T_TEXT))
+		(void)sigmsg_set_text(&in, m->text);
+	if ((r = sigmsg_encode_inner(&in, pt, sizeof(pt) - E2E_SEAL_OVERHEAD,
+	    &plen)) != 0 ||
+	    (r = e2e_seal(c->x, m->type, c->id, pt, plen, ct, sizeof(ct),
+	    &clen)) != 0 ||
+	    (r = sigmsg_set_sealed(m, ct, clen)) != 0)
+		goto out;
+	c->sealed_types |= 1u << m->type;
+	m->ncand = 0;
+	m->fields &= ~(1u << SIG_T_CAND);
+out:
+	sodium_memzero(pt, sizeof(pt));
+	return r;
+}
+
+/* Opens m's SEALED field into *in (the peer's own words), or fails. */
+static int
+unseal(struct call *c, const struct sigmsg *m, struct sigmsg *in)
+{
+	uint8_t pt[SIG_SEALED_MAX];
+	size_t plen;
+	int r;
+
+	if (!SIG_HAS(m, SIG_T_SEALED))
+		return E2_ERR_AUTH;
+	if (c->x == NULL || c->x->state != E2E_DONE)
+		return E2_ERR_STATE;
+	if ((r = e2e_open(c->x, m->type, c->id, m->sealed, m->sealed_len, pt,
+	    sizeof(pt), &plen)) != 0)
+		return r;
+	r = sigmsg_decode_inner(in, pt, plen);
+	sodium_memzero(pt, sizeof(pt));
+	if (r != 0)
+		return r;
+	if (in->type != m->type || in->call != c->id)
+		return E2_ERR_MALFORMED;
+	return 0;
+}
+
+/* ---- sending ---- */
+
+/* Queues a message for the call, sealed once the handshake is done. */
+static void
+push_send(struct call *c, enum sig_type type, enum sig_reason reason,
+    const char *text)
+{
 	struct call_action *a;
 	struct sigmsg *m;
+	size_t i;
 
-	m = (a = push(c, CALL_A_SEND)) != NULL ? &a->msg : &overflow;
+	if ((a = push(c, CALL_A_SEND)) == NULL)
+		return;
+	m = &a->msg;
 	sigmsg_init(m, type);
 	sigmsg_set_call(m, c->id);
 	if (reason != SIG_R_NONE)
 		sigmsg_set_reason(m, reason);
-	return m;
-}
-
-static void
-add_cands(struct call *c, struct sigmsg *m)
-{
-	size_t i;
-
-	for (i = 0; i < c->ncand; i++)
-		(void)sigmsg_add_cand(m, &c->cand[i]);
-}
-
-static void
-end_call(struct call *c, uint8_t reason, int by_peer)
-{
-	if (c->state == CALL_S_ENDED)
-		return;
-	c->state = CALL_S_ENDED;
-	c->end_reason = reason;
-	c->ended_by_peer = by_peer;
-	if (c->hs != NULL) {
-		noise_hs_free(c->hs);
-		c->hs = NULL;
+	if (text != NULL)
+		(void)sigmsg_set_text(m, text);
+	if (type == SIG_HANDSHAKE)
+		(void)sigmsg_set_e2e(m, c->pending_msg3, c->pending_msg3_len);
+	if (type == SIG_HANDSHAKE || type == SIG_ACCEPT)
+		for (i = 0; i < c->ncand; i++)
+			(void)sigmsg_add_cand(m, &c->cand[i]);
+	/* Sealed once the peer can open it: HANDSHAKE itself carries what
+	   opens it (message 3); after it, everything. */
+	if (c->x != NULL && c->x->state == E2E_DONE &&
+	    (type == SIG_HANDSHAKE || c->peer_has_keys) && seal(c, m) != 0) {
+		/* Only a second message of one type; never sent. */
+		c->qlen--;
+		c->bad_msgs++;
 	}
-	push(c, CALL_A_ENDED);
 }
 
 /* Sends a message for the call and ends it locally with the same reason. */
 static void
 send_end(struct call *c, enum sig_type type, enum sig_reason reason)
 {
-	push_send(c, type, reason);
-	end_call(c, reason, 0);
+	push_send(c, type, reason, NULL);
+	end_call(c, reason, CALL_END_LOCAL);
 }
 
-static int
-start_hs(struct call *c, enum noise_role role, const char *caller,
-    const char *callee, const uint8_t priv[NOISE_KEYLEN])
+/* HANDSHAKE or ACCEPT: now, or when the candidates are final. */
+static void
+send_with_cands(struct call *c, enum sig_type type)
 {
-	uint8_t prologue[64];
-	size_t plen;
-	int r;
-
-	if ((plen = call_prologue(c->id, caller, callee, prologue,
-	    sizeof(prologue))) == 0)
-		return E2_ERR_INVAL;
-	if ((r = noise_hs_new(&c->hs, CALL_PROTOCOL, role)) != 0)
-		return r;
-	if ((r = noise_hs_set_prologue(c->hs, prologue, plen)) != 0 ||
-	    (r = noise_hs_set_local_static(c->hs, priv)) != 0 ||
-	    (r = noise_hs_start(c->hs)) != 0)
-		return r;
-	return 0;
+	if (!c->cands_final) {
+		c->waiting = (uint8_t)type;
+		return;
+	}
+	push_send(c, type, SIG_R_NONE, NULL);
+	if (type == SIG_HANDSHAKE) {
+		sodium_memzero(c->pending_msg3, sizeof(c->pending_msg3));
+		c->peer_has_keys = 1;
+	}
 }
+
+void
+call_set_cands(struct call *c, const struct sig_cand *cand, size_t n,
+    int final)
+{
+	uint8_t w;
+
+	if (n > SIG_CAND_MAX)
+		n = SIG_CAND_MAX;
+	memcpy(c->cand, cand, n * sizeof(*cand));
+	c->ncand = (uint8_t)n;
+	if (!final || c->cands_final)
+		return;
+	c->cands_final = 1;
+	if ((w = c->waiting) != 0 && c->state != CALL_S_ENDED) {
+		c->waiting = 0;
+		send_with_cands(c, (enum sig_type)w);
+	}
+}
+
+/* ---- life ---- */
 
 static struct call *
 call_alloc(uint64_t id, const char *me, const char *peer, uint64_t now_ms,
@@ -142,11 +244,6 @@ call_alloc(uint64_t id, const char *me, const char *peer, uint64_t now_ms,
 		return NULL;
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return NULL;
-	if ((c->keys = sodium_malloc(2 * NOISE_KEYLEN)) == NULL) {
-		free(c);
-		return NULL;
-	}
-	sodium_memzero(c->keys, 2 * NOISE_KEYLEN);
 	c->id = id;
 	strcpy(c->me, me);
 	strcpy(c->peer, peer);
@@ -159,20 +256,19 @@ call_free(struct call *c)
 {
 	if (c == NULL)
 		return;
-	noise_hs_free(c->hs);
-	sodium_free(c->keys);
+	e2e_free(c->x);
 	sodium_memzero(c, sizeof(*c));
 	free(c);
 }
 
 int
 call_new_outgoing(struct call **cp, uint64_t id, const char *me,
-    const char *peer, const uint8_t priv[NOISE_KEYLEN], uint64_t now_ms,
+    const char *peer, const struct e2e_id *myid, uint64_t now_ms,
     uint32_t ring_timeout_ms)
 {
-	struct sigmsg *m;
+	struct call_action *a;
 	struct call *c;
-	uint8_t msg1[SIG_E2E_MAX];
+	uint8_t msg1[E2E_MSG1_LEN];
 	size_t len;
 	int r;
 
@@ -181,29 +277,28 @@ call_new_outgoing(struct call **cp, uint64_t id, const char *me,
 		return E2_ERR_NOMEM;
 	c->role = CALL_CALLER;
 	c->state = CALL_S_DIALING;
-	if ((r = start_hs(c, NOISE_INITIATOR, me, peer, priv)) != 0 ||
-	    (r = noise_hs_write(c->hs, NULL, 0, msg1, sizeof(msg1),
-	    &len)) != 0) {
+	if ((r = e2e_caller_start(&c->x, id, me, peer, myid, NULL, msg1,
+	    sizeof(msg1), &len)) != 0) {
 		call_free(c);
 		return r;
 	}
-	m = push_send(c, SIG_DIAL, SIG_R_NONE);
-	(void)sigmsg_set_name(m, peer);
-	(void)sigmsg_set_e2e(m, msg1, len);
-	sodium_memzero(msg1, sizeof(msg1));
+	a = push(c, CALL_A_SEND);
+	sigmsg_init(&a->msg, SIG_DIAL);
+	sigmsg_set_call(&a->msg, id);
+	(void)sigmsg_set_name(&a->msg, peer);
+	(void)sigmsg_set_e2e(&a->msg, msg1, len);
 	*cp = c;
 	return 0;
 }
 
 int
 call_new_incoming(struct call **cp, const struct sigmsg *in, const char *me,
-    const uint8_t priv[NOISE_KEYLEN], uint64_t now_ms,
-    uint32_t ring_timeout_ms)
+    const struct e2e_id *myid, uint64_t now_ms, uint32_t ring_timeout_ms)
 {
-	struct sigmsg *m;
+	struct call_action *a;
 	struct call *c;
-	uint8_t msg2[SIG_E2E_MAX], payload[SIG_E2E_MAX];
-	size_t len, plen;
+	uint8_t msg2[E2E_MSG_MAX];
+	size_t len;
 	int r;
 
 	*cp = NULL;
@@ -215,93 +310,77 @@ call_new_incoming(struct call **cp, const struct sigmsg *in, const char *me,
 		return E2_ERR_NOMEM;
 	c->role = CALL_CALLEE;
 	c->state = CALL_S_INCOMING;
-	if ((r = start_hs(c, NOISE_RESPONDER, in->name, me, priv)) != 0) {
-		call_free(c);
-		return r;
-	}
-	if (noise_hs_read(c->hs, in->e2e, in->e2e_len, payload,
-	    sizeof(payload), &plen) != 0 ||
-	    noise_hs_write(c->hs, NULL, 0, msg2, sizeof(msg2), &len) != 0) {
+	r = e2e_callee_start(&c->x, in->call, in->name, me, myid, NULL,
+	    in->e2e, in->e2e_len, msg2, sizeof(msg2), &len);
+	if (r == E2_ERR_VERSION) {
+		push_send(c, SIG_REJECT, SIG_R_HANDSHAKE, version_text);
+		end_call(c, SIG_R_VERSION, CALL_END_LOCAL);
+		c->abandoned = 0;
+	} else if (r != 0) {
 		send_end(c, SIG_REJECT, SIG_R_HANDSHAKE);
-		*cp = c;
-		return 0;
+		c->abandoned = 0;
+	} else {
+		a = push(c, CALL_A_SEND);
+		sigmsg_init(&a->msg, SIG_RINGING);
+		sigmsg_set_call(&a->msg, c->id);
+		(void)sigmsg_set_e2e(&a->msg, msg2, len);
 	}
-	m = push_send(c, SIG_RINGING, SIG_R_NONE);
-	(void)sigmsg_set_e2e(m, msg2, len);
 	*cp = c;
 	return 0;
 }
 
-void
-call_set_cands(struct call *c, const struct sig_cand *cand, size_t n)
+/* The handshake is done: take what it gave. */
+static void
+take_results(struct call *c)
 {
-	if (n > SIG_CAND_MAX)
-		n = SIG_CAND_MAX;
-	memcpy(c->cand, cand, n * sizeof(*cand));
-	c->ncand = (uint8_t)n;
-}
-
-/* After the last handshake message: code and media keys, then drop hs. */
-static int
-finish_hs(struct call *c)
-{
-	uint8_t h[NOISE_HASHLEN];
-	int r;
-
-	if ((r = noise_hs_handshake_hash(c->hs, h)) != 0 ||
-	    (r = seccode_from_hash(h, sizeof(h), c->code)) != 0 ||
-	    (r = noise_hs_split_keys(c->hs, c->keys,
-	    c->keys + NOISE_KEYLEN)) != 0) {
-		sodium_memzero(h, sizeof(h));
-		return r;
-	}
-	sodium_memzero(h, sizeof(h));
-	noise_hs_free(c->hs);
-	c->hs = NULL;
+	memcpy(c->peer_pub, c->x->peer_pub, NOISE_KEYLEN);
+	c->have_peer_pub = 1;
+	c->peer_moved = c->x->peer_moved;
+	memcpy(c->peer_old_pub, c->x->peer_old_pub, NOISE_KEYLEN);
+	memcpy(c->code, c->x->code, sizeof(c->code));
 	c->have_keys = 1;
 	push(c, CALL_A_CODE);
-	return 0;
 }
 
 static void
-take_peer_cands(struct call *c, const struct sigmsg *m)
+take_peer_cands(struct call *c, const struct sigmsg *in)
 {
-	memcpy(c->peer_cand, m->cand, m->ncand * sizeof(m->cand[0]));
-	c->npeer_cand = m->ncand;
+	memcpy(c->peer_cand, in->cand, in->ncand * sizeof(in->cand[0]));
+	c->npeer_cand = in->ncand;
 }
 
 /* Caller: the callee's key is acceptable; send message 3. */
 static void
 caller_proceed(struct call *c)
 {
-	struct sigmsg *m;
-
-	m = push_send(c, SIG_HANDSHAKE, SIG_R_NONE);
-	(void)sigmsg_set_e2e(m, c->pending_msg3, c->pending_msg3_len);
-	add_cands(c, m);
-	sodium_memzero(c->pending_msg3, sizeof(c->pending_msg3));
 	c->state = CALL_S_RINGING_OUT;
+	send_with_cands(c, SIG_HANDSHAKE);
 	push(c, CALL_A_RINGING);
 }
 
 static void
 on_ringing(struct call *c, const struct sigmsg *m)
 {
-	uint8_t payload[SIG_E2E_MAX];
-	size_t plen, len;
+	size_t len;
+	int r;
 
-	if (!SIG_HAS(m, SIG_T_E2E) ||
-	    noise_hs_read(c->hs, m->e2e, m->e2e_len, payload,
-	    sizeof(payload), &plen) != 0 ||
-	    noise_hs_remote_static(c->hs, c->peer_pub) != 0 ||
-	    noise_hs_write(c->hs, NULL, 0, c->pending_msg3,
-	    sizeof(c->pending_msg3), &len) != 0 ||
-	    finish_hs(c) != 0) {
+	if (!SIG_HAS(m, SIG_T_E2E)) {
+		send_end(c, SIG_HANGUP, SIG_R_HANDSHAKE);
+		return;
+	}
+	r = e2e_caller_finish(c->x, m->e2e, m->e2e_len, c->pending_msg3,
+	    sizeof(c->pending_msg3), &len);
+	if (r == E2_ERR_VERSION) {
+		push_send(c, SIG_HANGUP, SIG_R_HANDSHAKE, version_text);
+		end_call(c, SIG_R_VERSION, CALL_END_LOCAL);
+		return;
+	}
+	if (r != 0) {
 		send_end(c, SIG_HANGUP, SIG_R_HANDSHAKE);
 		return;
 	}
 	c->pending_msg3_len = (uint16_t)len;
-	c->have_peer_pub = 1;
+	take_results(c);
 	c->state = CALL_S_KEY_HELD;	/* until call_key_status() */
 	push(c, CALL_A_KEY_CHECK);
 }
@@ -309,26 +388,55 @@ on_ringing(struct call *c, const struct sigmsg *m)
 static void
 on_handshake(struct call *c, const struct sigmsg *m)
 {
-	uint8_t payload[SIG_E2E_MAX];
-	size_t plen;
+	struct sigmsg in;
 
 	if (!SIG_HAS(m, SIG_T_E2E) ||
-	    noise_hs_read(c->hs, m->e2e, m->e2e_len, payload,
-	    sizeof(payload), &plen) != 0 ||
-	    noise_hs_remote_static(c->hs, c->peer_pub) != 0 ||
-	    finish_hs(c) != 0) {
+	    e2e_callee_finish(c->x, m->e2e, m->e2e_len) != 0) {
 		send_end(c, SIG_REJECT, SIG_R_HANDSHAKE);
 		return;
 	}
-	take_peer_cands(c, m);
-	c->have_peer_pub = 1;
+	c->abandoned = 0;
+	/* Message 3 came; from here the callee's candidates are sealed. */
+	if (unseal(c, m, &in) != 0) {
+		send_end(c, SIG_REJECT, SIG_R_HANDSHAKE);
+		return;
+	}
+	take_peer_cands(c, &in);
+	take_results(c);
+	c->peer_has_keys = 1;
 	c->state = CALL_S_KEY_HELD;	/* until call_key_status() */
 	push(c, CALL_A_KEY_CHECK);
+}
+
+/*
+ * REJECT, HANGUP or ERROR for the call.  Once this side holds the keys, a
+ * SEALED field must open (else the message is forged and ignored); an
+ * unsealed end, or one from before the keys, is the server's word.
+ */
+static void
+on_end(struct call *c, const struct sigmsg *m)
+{
+	struct sigmsg in;
+	uint8_t reason = SIG_HAS(m, SIG_T_REASON) ? m->reason :
+	    SIG_R_PROTOCOL;
+
+	if (m->type != SIG_ERROR && SIG_HAS(m, SIG_T_SEALED) &&
+	    c->x != NULL && c->x->state == E2E_DONE) {
+		if (unseal(c, m, &in) != 0) {
+			c->bad_msgs++;	/* forged: the call goes on */
+			return;
+		}
+		end_call(c, in.reason, CALL_END_PEER);
+		return;
+	}
+	end_call(c, reason, CALL_END_UNAUTH);
 }
 
 int
 call_on_msg(struct call *c, const struct sigmsg *m, uint64_t now_ms)
 {
+	struct sigmsg in;
+
 	(void)now_ms;
 	if (m->call != c->id || c->state == CALL_S_ENDED) {
 		c->bad_msgs++;
@@ -348,15 +456,16 @@ call_on_msg(struct call *c, const struct sigmsg *m, uint64_t now_ms)
 	case SIG_ACCEPT:
 		if (c->role != CALL_CALLER || c->state != CALL_S_RINGING_OUT)
 			break;
-		take_peer_cands(c, m);
+		if (unseal(c, m, &in) != 0)
+			break;		/* not the callee's: refused */
+		take_peer_cands(c, &in);
 		c->state = CALL_S_ACTIVE;
 		push(c, CALL_A_ACTIVE);
 		return 0;
 	case SIG_REJECT:
 	case SIG_HANGUP:
 	case SIG_ERROR:
-		end_call(c, SIG_HAS(m, SIG_T_REASON) ? m->reason :
-		    SIG_R_PROTOCOL, 1);
+		on_end(c, m);
 		return 0;
 	default:
 		break;
@@ -399,16 +508,18 @@ call_answer(struct call *c)
 {
 	if (c->role == CALL_CALLER) {
 		/* Accepting a held key on the caller's side. */
-		if (c->state != CALL_S_KEY_HELD || c->pending_msg3_len == 0)
+		if (c->state != CALL_S_KEY_HELD || c->pending_msg3_len == 0 ||
+		    c->key == CALL_KEY_CHANGED_VERIFIED)
 			return E2_ERR_STATE;
 		caller_proceed(c);
 		return 0;
 	}
 	if (c->state != CALL_S_RINGING_IN &&
-	    !(c->state == CALL_S_KEY_HELD && c->have_keys))
+	    !(c->state == CALL_S_KEY_HELD && c->have_keys &&
+	    c->key == CALL_KEY_CHANGED))
 		return E2_ERR_STATE;
-	add_cands(c, push_send(c, SIG_ACCEPT, SIG_R_NONE));
 	c->state = CALL_S_ACTIVE;
+	send_with_cands(c, SIG_ACCEPT);
 	push(c, CALL_A_ACTIVE);
 	return 0;
 }
@@ -449,23 +560,46 @@ call_tick(struct call *c, uint64_t now_ms)
 		send_end(c, SIG_REJECT, SIG_R_NO_ANSWER);
 }
 
-const struct call_action *
-call_next_action(struct call *c)
-{
-	if (c->next_action == c->nactions) {
-		c->next_action = c->nactions = 0;
-		return NULL;
-	}
-	return &c->actions[c->next_action++];
-}
-
 int
 call_media_keys(const struct call *c, uint8_t send[NOISE_KEYLEN],
     uint8_t recv[NOISE_KEYLEN])
 {
 	if (!c->have_keys)
 		return E2_ERR_STATE;
-	memcpy(send, c->keys, NOISE_KEYLEN);
-	memcpy(recv, c->keys + NOISE_KEYLEN, NOISE_KEYLEN);
-	return 0;
+	return e2e_media_keys(c->x, send, recv);
+}
+
+/* ---- the guard against restarted handshakes ---- */
+
+static void
+guard_expire(struct call_guard *g, uint64_t now_ms)
+{
+	size_t i, k = 0;
+
+	for (i = 0; i < g->n; i++)
+		if (now_ms < g->t[i] + CALL_GUARD_WINDOW_MS)
+			g->t[k++] = g->t[i];
+	g->n = k;
+}
+
+void
+call_guard_note(struct call_guard *g, uint64_t now_ms)
+{
+	guard_expire(g, now_ms);
+	if (g->n == CALL_GUARD_MAX) {
+		memmove(g->t, g->t + 1, (CALL_GUARD_MAX - 1) * sizeof(g->t[0]));
+		g->n--;
+	}
+	g->t[g->n++] = now_ms;
+}
+
+int
+call_guard_full(struct call_guard *g, uint64_t now_ms, uint64_t *until_msp)
+{
+	guard_expire(g, now_ms);
+	if (g->n < CALL_GUARD_MAX)
+		return 0;
+	if (until_msp != NULL)
+		*until_msp = g->t[0] + CALL_GUARD_WINDOW_MS;
+	return 1;
 }

@@ -7,29 +7,50 @@
  * key check against contacts, for one, is asked of the caller
  * (CALL_A_KEY_CHECK) and answered with call_key_status().
  *
- * The end-to-end handshake is Noise_XX_25519_ChaChaPoly_BLAKE2b with the
- * prologue  "e2call-call/1" || u64 call id || u8 len || caller || u8 len ||
- * callee, its three messages carried in DIAL (→ INCOMING), RINGING and
- * HANDSHAKE.  Transitions (caller | callee):
+ * The end-to-end handshake is the committed Noise_XX of e2e.h (prologue
+ * "e2call-call/2" ...), its three messages carried in DIAL (-> INCOMING),
+ * RINGING and HANDSHAKE.  Once it is done, the call's control travels
+ * sealed end to end (SEALED field, e2e_seal): the candidates in HANDSHAKE
+ * and ACCEPT, and the reason of REJECT and HANGUP.  A HANDSHAKE or ACCEPT
+ * that is not sealed by the peer is refused; a REJECT, HANGUP or ERROR
+ * that is not ends the call as the server's word (end_source
+ * CALL_END_UNAUTH), never as the peer's.
  *
- *   caller: new_outgoing --DIAL--> DIALING
- *     DIALING    + RINGING(msg2)  -> KEY_CHECK; status ok -> send HANDSHAKE(msg3),
- *                                   RINGING_OUT (+ CODE); changed -> KEY_HELD
- *                                   (unless accept_changed); changed-verified -> end
- *     KEY_HELD   + accept (user)  -> send HANDSHAKE, RINGING_OUT
- *     RINGING_OUT+ ACCEPT         -> ACTIVE (+ ANSWERED, MEDIA)
- *     any        + REJECT/HANGUP/ERROR -> ENDED(reason, by peer)
- *     DIALING/RINGING_OUT past the ring deadline -> send HANGUP(no_answer), ENDED
+ * Transitions (caller | callee):
+ *
+ *   caller: new_outgoing --DIAL(msg1)--> DIALING
+ *     DIALING    + RINGING(msg2)  -> (+ CODE, KEY_CHECK) KEY_HELD until
+ *                                   call_key_status(): ok -> HANDSHAKE(msg3,
+ *                                   sealed cands), RINGING_OUT (+ RINGING);
+ *                                   changed -> stays (+ KEY_HELD) unless
+ *                                   accept_changed; changed-verified -> end;
+ *                                   msg2 of version 1 -> end(version)
+ *     KEY_HELD   + accept (user)  -> HANDSHAKE, RINGING_OUT
+ *     RINGING_OUT+ sealed ACCEPT  -> ACTIVE (+ ACTIVE)
+ *     any        + REJECT/HANGUP/ERROR -> ENDED (+ ENDED)
+ *     DIALING/RINGING_OUT past the ring deadline -> HANGUP(no_answer), ENDED
  *   callee: new_incoming(INCOMING msg1) --RINGING(msg2)--> INCOMING
- *     INCOMING   + HANDSHAKE(msg3)-> KEY_CHECK; ok -> RINGING_IN (+ CODE, RING);
- *                                   changed -> KEY_HELD (+ RING, user decides);
- *                                   changed-verified -> send REJECT(key_changed)
- *     RINGING_IN/KEY_HELD + answer -> send ACCEPT, ACTIVE (+ ANSWERED, MEDIA)
- *     RINGING_IN/KEY_HELD + reject -> send REJECT(rejected), ENDED
- *   both: user hangup -> send HANGUP(cancelled before ACTIVE, hangup after)
+ *     (msg1 of version 1 -> REJECT, ended with reason version)
+ *     INCOMING   + HANDSHAKE(msg3, sealed cands) -> (+ CODE, KEY_CHECK)
+ *                                   KEY_HELD until call_key_status(): ok ->
+ *                                   RINGING_IN (+ RING); changed -> stays
+ *                                   (+ KEY_HELD, RING: the user decides);
+ *                                   changed-verified -> REJECT(key_changed)
+ *     RINGING_IN/KEY_HELD + answer -> ACCEPT(sealed cands), ACTIVE (+ ACTIVE)
+ *     RINGING_IN/KEY_HELD + reject -> REJECT(rejected), ENDED
+ *   both: user hangup -> HANGUP (REJECT on the callee's side before
+ *     ACTIVE): cancelled before ACTIVE, hangup after
  *
- * A message that does not fit the state is ignored and counted (bad_msgs);
- * a failed handshake message ends the call with reason handshake.
+ * HANDSHAKE and ACCEPT leave only once the candidates are final
+ * (call_set_cands(..., final = 1)); until then the message waits in the
+ * call, and the state moves on as above.  A message that does not fit the
+ * state is ignored and counted (bad_msgs); a failed handshake message ends
+ * the call with reason handshake_failed.
+ *
+ * Actions: a queue of CALL_MAX_ACTIONS; no input queues more than half of
+ * it, and the glue drains it after every input.  Should it ever be full,
+ * the call ends (reason protocol, overflow set): an action is never
+ * dropped in silence, and the ENDED action is always delivered, last.
  */
 #ifndef E2_CALL_H
 #define E2_CALL_H
@@ -37,12 +58,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "e2e.h"
 #include "noise.h"
 #include "sigmsg.h"
 
-#define CALL_PROLOGUE_LABEL	"e2call-call/1"
-#define CALL_PROTOCOL		"Noise_XX_25519_ChaChaPoly_BLAKE2b"
-#define CALL_MAX_ACTIONS	6
+#define CALL_MAX_ACTIONS	16
 
 enum call_role { CALL_CALLER, CALL_CALLEE };
 
@@ -63,6 +83,15 @@ enum call_key {
 	CALL_KEY_VERIFIED,
 	CALL_KEY_CHANGED,
 	CALL_KEY_CHANGED_VERIFIED,
+};
+
+/* Who ended the call, as far as this side can tell. */
+enum call_end_source {
+	CALL_END_LOCAL,		/* this side (the user, a timeout, a check) */
+	CALL_END_PEER,		/* the peer, authenticated end to end */
+	CALL_END_UNAUTH,	/* an unsealed REJECT, HANGUP or ERROR: the
+				   server's word (or the peer's before the
+				   handshake could authenticate it) */
 };
 
 enum call_action_kind {
@@ -92,42 +121,58 @@ struct call {
 	enum call_key	 key;
 	int		 have_peer_pub;
 	uint8_t		 peer_pub[NOISE_KEYLEN];
+	int		 peer_moved;		/* a valid move proof from ... */
+	uint8_t		 peer_old_pub[NOISE_KEYLEN];	/* ... this key */
 	int		 have_keys;
 	char		 code[SECCODE_LEN + 1];
 	uint8_t		 end_reason;
-	int		 ended_by_peer;
+	int		 ended_by_peer;		/* end_source != LOCAL */
+	enum call_end_source end_source;
+	int		 abandoned;	/* callee: ended before message 3 */
+	int		 overflow;	/* the action queue overflowed */
 	uint32_t	 bad_msgs;
 	uint8_t		 ncand, npeer_cand;
+	int		 cands_final;
 	struct sig_cand	 cand[SIG_CAND_MAX];
 	struct sig_cand	 peer_cand[SIG_CAND_MAX];
 	/* private */
-	struct noise_hs	*hs;
-	uint8_t		*keys;	/* sodium_malloc: send key, recv key */
-	uint8_t		 pending_msg3[SIG_E2E_MAX];	/* KEY_HELD, caller */
+	struct e2e	*x;
+	uint8_t		 pending_msg3[E2E_MSG_MAX];	/* KEY_HELD, caller */
 	uint16_t	 pending_msg3_len;
-	size_t		 nactions, next_action;
+	uint8_t		 waiting;	/* HANDSHAKE or ACCEPT waiting for the
+					   final candidates, or 0 */
+	uint32_t	 sealed_types;	/* bit (1 << type) once sealed */
+	int		 peer_has_keys;	/* it can open what I seal */
+	int		 ended_pending;
+	size_t		 qhead, qlen;
 	struct call_action actions[CALL_MAX_ACTIONS];
+	struct call_action ended_action;
 };
 
 /*
  * Starts an outgoing call: writes handshake message 1 and queues DIAL.
- * priv is my static private key (copied into the handshake).
+ * me holds my static key pair (copied into the handshake).
  */
 int	call_new_outgoing(struct call **cp, uint64_t id, const char *me,
-	    const char *peer, const uint8_t priv[NOISE_KEYLEN],
-	    uint64_t now_ms, uint32_t ring_timeout_ms);
+	    const char *peer, const struct e2e_id *myid, uint64_t now_ms,
+	    uint32_t ring_timeout_ms);
 /*
  * Takes an INCOMING message: reads handshake message 1, writes message 2
  * and queues RINGING.  On a bad message 1 the call is returned ENDED with
- * a REJECT(handshake) queued.
+ * a REJECT(handshake_failed) queued (reason version for a caller of
+ * version 1).
  */
 int	call_new_incoming(struct call **cp, const struct sigmsg *incoming,
-	    const char *me, const uint8_t priv[NOISE_KEYLEN], uint64_t now_ms,
+	    const char *me, const struct e2e_id *myid, uint64_t now_ms,
 	    uint32_t ring_timeout_ms);
 void	call_free(struct call *c);
 
-/* My media candidates, sent with HANDSHAKE (caller) and ACCEPT (callee). */
-void	call_set_cands(struct call *c, const struct sig_cand *cand, size_t n);
+/*
+ * My media candidates, sent sealed with HANDSHAKE (caller) and ACCEPT
+ * (callee).  A message that is due waits until final is set.
+ */
+void	call_set_cands(struct call *c, const struct sig_cand *cand, size_t n,
+	    int final);
 
 /* A signaling message for this call (msg->call == c->id). */
 int	call_on_msg(struct call *c, const struct sigmsg *msg, uint64_t now_ms);
@@ -145,9 +190,23 @@ const struct call_action *call_next_action(struct call *c);
 /* Media keys (after CALL_A_CODE): this side's send and receive keys. */
 int	call_media_keys(const struct call *c, uint8_t send[NOISE_KEYLEN],
 	    uint8_t recv[NOISE_KEYLEN]);
-/* Builds the end-to-end prologue; returns its length. */
-size_t	call_prologue(uint64_t id, const char *caller, const char *callee,
-	    uint8_t *out, size_t cap);
+/*
+ * Handshakes abandoned before message 3 (the caller, or whoever sits in
+ * its place, saw message 2 and went away): each one gave the other side a
+ * fresh try at matching codes, so a callee takes at most CALL_GUARD_MAX
+ * of them in CALL_GUARD_WINDOW_MS and refuses further calls (REJECT
+ * limit) until the oldest is that old.  Time is passed in.
+ */
+#define CALL_GUARD_MAX		3
+#define CALL_GUARD_WINDOW_MS	(10 * 60 * 1000)
+struct call_guard {
+	uint64_t	 t[CALL_GUARD_MAX];
+	size_t		 n;
+};
+void	call_guard_note(struct call_guard *g, uint64_t now_ms);
+/* 1 when a new call must be refused; *until_msp when it is taken again. */
+int	call_guard_full(struct call_guard *g, uint64_t now_ms,
+	    uint64_t *until_msp);
 /*
  * Glare: my outgoing call `mine` and an incoming call `theirs` between
  * the same two people.  The call with the larger id survives.  Returns 1

@@ -40,6 +40,7 @@ e2_strerror(int err)
 	case E2_ERR_NOTFOUND:	return "not found";
 	case E2_ERR_EXISTS:	return "already exists";
 	case E2_ERR_FUTURE:	return "counter too far ahead";
+	case E2_ERR_VERSION:	return "the other side runs an older e2call";
 	}
 	return "unknown error";
 }

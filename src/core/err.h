@@ -31,6 +31,7 @@ enum e2_err {
 	E2_ERR_NOTFOUND = -17,	/* no such entry */
 	E2_ERR_EXISTS = -18,	/* entry already exists */
 	E2_ERR_FUTURE = -19,	/* counter too far ahead */
+	E2_ERR_VERSION = -20,	/* the peer speaks an older protocol */
 };
 
 const char	*e2_strerror(int err);

@@ -571,6 +571,21 @@ noise_hs_free(struct noise_hs *hs)
 	free(hs);
 }
 
+int
+noise_hs_copy(struct noise_hs **dstp, const struct noise_hs *src)
+{
+	struct noise_hs *hs;
+
+	*dstp = NULL;
+	if (src == NULL)
+		return E2_ERR_INVAL;
+	if ((hs = malloc(sizeof(*hs))) == NULL)
+		return E2_ERR_NOMEM;
+	memcpy(hs, src, sizeof(*hs));
+	*dstp = hs;
+	return 0;
+}
+
 /* Terminal failure: forget every secret, remember only the failure. */
 static int
 hs_fail(struct noise_hs *hs, int err)
@@ -1124,7 +1139,7 @@ noise_pubkey(const uint8_t priv[NOISE_KEYLEN], uint8_t pub[NOISE_KEYLEN])
 	return 0;
 }
 
-static const char seccode_key[] = "e2call security code v1";
+static const char seccode_key[] = "e2call security code v2";
 
 int
 seccode_from_hash(const uint8_t *h, size_t hlen, char out[SECCODE_LEN + 1])

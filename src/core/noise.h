@@ -78,6 +78,8 @@ struct noise_hs;
 int	noise_hs_new(struct noise_hs **hsp, const char *protocol_name,
 	    enum noise_role role);
 void	noise_hs_free(struct noise_hs *hs);
+/* A copy of hs in the same state, secrets included (free it as usual). */
+int	noise_hs_copy(struct noise_hs **dstp, const struct noise_hs *src);
 
 /* Set up, before noise_hs_start(); E2_ERR_STATE afterwards. */
 int	noise_hs_set_prologue(struct noise_hs *hs, const uint8_t *p, size_t len);
@@ -89,7 +91,11 @@ int	noise_hs_set_local_static(struct noise_hs *hs,
  */
 int	noise_hs_set_local_keypair(struct noise_hs *hs,
 	    const uint8_t priv[NOISE_KEYLEN], const uint8_t pub[NOISE_KEYLEN]);
-/* Fixed ephemeral key, for test vectors only; otherwise one is generated. */
+/*
+ * A fixed ephemeral key: for test vectors, and for a caller that draws the
+ * key itself (e2e.c keeps it to read a reply a second way); otherwise one
+ * is generated.
+ */
 int	noise_hs_set_local_ephemeral(struct noise_hs *hs,
 	    const uint8_t priv[NOISE_KEYLEN]);
 int	noise_hs_set_remote_static(struct noise_hs *hs,
@@ -151,7 +157,7 @@ int	noise_pubkey(const uint8_t priv[NOISE_KEYLEN], uint8_t pub[NOISE_KEYLEN]);
 
 /*
  * The 20-digit security code of DESIGN.md:
- * c = BLAKE2b-256(key = "e2call security code v1", message = h); for
+ * c = BLAKE2b-256(key = "e2call security code v2", message = h); for
  * i = 0..3 the 40-bit big-endian integer c[5i..5i+4] mod 100000, five
  * digits each, groups separated by one space.  out gets SECCODE_LEN + 1
  * bytes including the NUL.

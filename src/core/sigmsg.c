@@ -32,7 +32,7 @@
 
 #define F_KNOWN		(F(SIG_T_CALL) | F(SIG_T_NAME) | F(SIG_T_E2E) | \
 			 F(SIG_T_CAND) | F(SIG_T_REASON) | F(SIG_T_TEXT) | \
-			 F(SIG_T_VERSION) | F(SIG_T_RELAY))
+			 F(SIG_T_VERSION) | F(SIG_T_RELAY) | F(SIG_T_SEALED))
 
 #define CAND_LEN4	8	/* kind, family, 4 address bytes, port */
 #define CAND_LEN6	20	/* kind, family, 16 address bytes, port */
@@ -49,12 +49,13 @@ static const struct sig_type_desc sig_types[] = {
 	{ SIG_DIAL, "dial", F(SIG_T_CALL) | F(SIG_T_NAME) | F(SIG_T_E2E), 0 },
 	{ SIG_RINGING, "ringing", F(SIG_T_CALL) | F(SIG_T_E2E), 0 },
 	{ SIG_HANDSHAKE, "handshake", F(SIG_T_CALL) | F(SIG_T_E2E),
-	    F(SIG_T_CAND) },
-	{ SIG_ACCEPT, "accept", F(SIG_T_CALL), F(SIG_T_CAND) },
+	    F(SIG_T_CAND) | F(SIG_T_SEALED) },
+	{ SIG_ACCEPT, "accept", F(SIG_T_CALL),
+	    F(SIG_T_CAND) | F(SIG_T_SEALED) },
 	{ SIG_REJECT, "reject", F(SIG_T_CALL) | F(SIG_T_REASON),
-	    F(SIG_T_TEXT) },
+	    F(SIG_T_TEXT) | F(SIG_T_SEALED) },
 	{ SIG_HANGUP, "hangup", F(SIG_T_CALL) | F(SIG_T_REASON),
-	    F(SIG_T_TEXT) },
+	    F(SIG_T_TEXT) | F(SIG_T_SEALED) },
 	{ SIG_PING, "ping", 0, 0 },
 	{ SIG_PONG, "pong", 0, 0 },
 	{ SIG_REGISTERED, "registered", F(SIG_T_NAME), 0 },
@@ -67,6 +68,25 @@ static const struct sig_type_desc sig_types[] = {
 	{ SIG_RELAY_GRANT, "relay_grant", F(SIG_T_CALL),
 	    F(SIG_T_RELAY) | F(SIG_T_CAND) | F(SIG_T_REASON) | F(SIG_T_TEXT) },
 };
+
+/* What a SEALED field may hold, by the type of the message around it. */
+static const struct sig_type_desc sig_inner_types[] = {
+	{ SIG_HANDSHAKE, "handshake", F(SIG_T_CALL), F(SIG_T_CAND) },
+	{ SIG_ACCEPT, "accept", F(SIG_T_CALL), F(SIG_T_CAND) },
+	{ SIG_REJECT, "reject", F(SIG_T_CALL) | F(SIG_T_REASON),
+	    F(SIG_T_TEXT) },
+	{ SIG_HANGUP, "hangup", F(SIG_T_CALL) | F(SIG_T_REASON),
+	    F(SIG_T_TEXT) },
+};
+
+struct sig_table {
+	const struct sig_type_desc	*d;
+	size_t				 n;
+};
+static const struct sig_table outer = { sig_types,
+    sizeof(sig_types) / sizeof(sig_types[0]) };
+static const struct sig_table inner = { sig_inner_types,
+    sizeof(sig_inner_types) / sizeof(sig_inner_types[0]) };
 
 static const char *const sig_reasons[SIG_R_MAX + 1] = {
 	[SIG_R_NONE] = "none",
@@ -87,16 +107,17 @@ static const char *const sig_reasons[SIG_R_MAX + 1] = {
 	[SIG_R_LIMIT] = "limit",
 	[SIG_R_SERVER] = "server",
 	[SIG_R_MEDIA] = "media",
+	[SIG_R_VERSION] = "version",
 };
 
 static const struct sig_type_desc *
-type_find(uint8_t type)
+type_find(const struct sig_table *t, uint8_t type)
 {
 	size_t i;
 
-	for (i = 0; i < sizeof(sig_types) / sizeof(sig_types[0]); i++)
-		if (sig_types[i].type == type)
-			return &sig_types[i];
+	for (i = 0; i < t->n; i++)
+		if (t->d[i].type == type)
+			return &t->d[i];
 	return NULL;
 }
 
@@ -303,14 +324,14 @@ grant_ok(const struct sigmsg *m)
 	    m->ncand == 1 && m->cand[0].kind == SIG_CAND_RELAY;
 }
 
-/* Checks m against the type table and the per-field rules. */
+/* Checks m against a type table and the per-field rules. */
 static int
-sigmsg_check(const struct sigmsg *m)
+sigmsg_check(const struct sigmsg *m, const struct sig_table *t)
 {
 	const struct sig_type_desc *d;
 	size_t i;
 
-	if ((d = type_find(m->type)) == NULL)
+	if ((d = type_find(t, m->type)) == NULL)
 		return E2_ERR_INVAL;
 	if ((m->fields & d->required) != d->required ||
 	    (m->fields & ~(d->required | d->optional)) != 0)
@@ -336,6 +357,9 @@ sigmsg_check(const struct sigmsg *m)
 	    !text_ok((const uint8_t *)m->text, strlen(m->text))))
 		return E2_ERR_INVAL;
 	if (SIG_HAS(m, SIG_T_VERSION) && m->version == 0)
+		return E2_ERR_INVAL;
+	if (SIG_HAS(m, SIG_T_SEALED) && (m->sealed_len < SIG_SEALED_MIN ||
+	    m->sealed_len > SIG_SEALED_MAX))
 		return E2_ERR_INVAL;
 	if (!grant_ok(m))
 		return E2_ERR_INVAL;
@@ -371,9 +395,9 @@ put_cand(struct buf *b, const struct sig_cand *c)
 }
 
 /* Fields go out in ascending tag order, candidates in their order. */
-int
-sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,
-    size_t *outlenp)
+static int
+encode_with(const struct sigmsg *m, const struct sig_table *t, uint8_t *out,
+    size_t outcap, size_t *outlenp)
 {
 	uint8_t call[8];
 	struct buf b;
@@ -382,7 +406,7 @@ sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,
 
 	if (m == NULL || out == NULL || outlenp == NULL)
 		return E2_ERR_INVAL;
-	if ((r = sigmsg_check(m)) != 0)
+	if ((r = sigmsg_check(m, t)) != 0)
 		return r;
 	buf_init_write(&b, out, outcap);
 	if ((r = buf_put_u8(&b, m->type)) != 0)
@@ -424,9 +448,39 @@ sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,
 		if (r != 0)
 			return r;
 	}
+	if (SIG_HAS(m, SIG_T_SEALED) && (r = put_field(&b, SIG_T_SEALED,
+	    m->sealed, m->sealed_len)) != 0)
+		return r;
 	if (b.len > SIG_MSG_MAX)
 		return E2_ERR_TOOBIG;
 	*outlenp = b.len;
+	return 0;
+}
+
+int
+sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,
+    size_t *outlenp)
+{
+	return encode_with(m, &outer, out, outcap, outlenp);
+}
+
+int
+sigmsg_encode_inner(const struct sigmsg *m, uint8_t *out, size_t outcap,
+    size_t *outlenp)
+{
+	return encode_with(m, &inner, out, outcap, outlenp);
+}
+
+int
+sigmsg_set_sealed(struct sigmsg *m, const uint8_t *p, size_t len)
+{
+	if (m == NULL || p == NULL)
+		return E2_ERR_INVAL;
+	if (len < SIG_SEALED_MIN || len > SIG_SEALED_MAX)
+		return E2_ERR_TOOBIG;
+	memcpy(m->sealed, p, len);
+	m->sealed_len = (uint16_t)len;
+	m->fields |= F(SIG_T_SEALED);
 	return 0;
 }
 
@@ -509,12 +563,19 @@ get_field(struct sigmsg *m, uint8_t tag, const uint8_t *v, size_t len)
 			m->relay_leg = (m->relay_leg << 8) | v[i];
 		memcpy(m->relay_key, v + 8, SIG_RELAY_KEYLEN);
 		return 0;
+	case SIG_T_SEALED:
+		if (len < SIG_SEALED_MIN || len > SIG_SEALED_MAX)
+			return E2_ERR_MALFORMED;
+		memcpy(m->sealed, v, len);
+		m->sealed_len = (uint16_t)len;
+		return 0;
 	}
 	return E2_ERR_MALFORMED;
 }
 
-int
-sigmsg_decode(struct sigmsg *m, const uint8_t *in, size_t len)
+static int
+decode_with(struct sigmsg *m, const struct sig_table *t, const uint8_t *in,
+    size_t len)
 {
 	const struct sig_type_desc *d;
 	const uint8_t *v;
@@ -531,7 +592,7 @@ sigmsg_decode(struct sigmsg *m, const uint8_t *in, size_t len)
 	buf_init_read(&b, in, len);
 	if (buf_get_u8(&b, &type) != 0)
 		return E2_ERR_MALFORMED;
-	if ((d = type_find(type)) == NULL)
+	if ((d = type_find(t, type)) == NULL)
 		return E2_ERR_UNSUPPORTED;
 	m->type = type;
 
@@ -557,12 +618,24 @@ sigmsg_decode(struct sigmsg *m, const uint8_t *in, size_t len)
 	return buf_expect_end(&b);
 }
 
+int
+sigmsg_decode(struct sigmsg *m, const uint8_t *in, size_t len)
+{
+	return decode_with(m, &outer, in, len);
+}
+
+int
+sigmsg_decode_inner(struct sigmsg *m, const uint8_t *in, size_t len)
+{
+	return decode_with(m, &inner, in, len);
+}
+
 const char *
 sigmsg_type_name(uint8_t type)
 {
 	const struct sig_type_desc *d;
 
-	return (d = type_find(type)) != NULL ? d->name : "invalid";
+	return (d = type_find(&outer, type)) != NULL ? d->name : "invalid";
 }
 
 const char *

@@ -26,6 +26,8 @@
 #define SIG_CAND_MAX	8	/* candidates in one message */
 #define SIG_MSG_MAX	4096	/* largest encoded message */
 #define SIG_RELAY_KEYLEN 32	/* relay leg key (see relay.h) */
+#define SIG_SEALED_MIN	17	/* sealed control: a tag and a byte */
+#define SIG_SEALED_MAX	512
 
 enum sig_type {
 	/* client -> server */
@@ -58,6 +60,7 @@ enum sig_tag {
 	SIG_T_TEXT = 0x06,	/* string, 0..SIG_TEXT_MAX */
 	SIG_T_VERSION = 0x07,	/* u8 protocol version */
 	SIG_T_RELAY = 0x08,	/* u64 leg id, 32-byte leg key */
+	SIG_T_SEALED = 0x09,	/* end-to-end sealed control (e2e.h) */
 };
 
 #define SIG_VERSION	1
@@ -81,7 +84,8 @@ enum sig_reason {
 	SIG_R_LIMIT = 15,	/* server limit reached */
 	SIG_R_SERVER = 16,	/* server-side failure */
 	SIG_R_MEDIA = 17,	/* media path failed / timed out */
-	SIG_R_MAX = 17,
+	SIG_R_VERSION = 18,	/* the other side runs an older e2call */
+	SIG_R_MAX = 18,
 };
 
 enum sig_cand_kind {
@@ -112,6 +116,8 @@ struct sigmsg {
 	struct sig_cand	cand[SIG_CAND_MAX];
 	uint64_t	relay_leg;
 	uint8_t		relay_key[SIG_RELAY_KEYLEN];
+	uint8_t		sealed[SIG_SEALED_MAX];
+	uint16_t	sealed_len;
 };
 
 #define SIG_HAS(m, tag)	(((m)->fields >> (tag)) & 1u)
@@ -133,6 +139,17 @@ int	sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,
 	    size_t *outlenp);
 /* Decodes in into *m; on error *m is unspecified. */
 int	sigmsg_decode(struct sigmsg *m, const uint8_t *in, size_t len);
+int	sigmsg_set_sealed(struct sigmsg *m, const uint8_t *p, size_t len);
+
+/*
+ * The plaintext of a SEALED field (docs/PROTOCOL.md 5.1.4): encoded like a
+ * message of the outer type, with only the fields the sealed table allows:
+ * HANDSHAKE and ACCEPT: CALL, CAND*; REJECT and HANGUP: CALL, REASON,
+ * TEXT.  Other types are E2_ERR_INVAL / E2_ERR_UNSUPPORTED.
+ */
+int	sigmsg_encode_inner(const struct sigmsg *m, uint8_t *out,
+	    size_t outcap, size_t *outlenp);
+int	sigmsg_decode_inner(struct sigmsg *m, const uint8_t *in, size_t len);
 
 const char *sigmsg_type_name(uint8_t type);
 /* "hangup", "rejected", ... (the names used in batch events and docs) */

@@ -70,8 +70,7 @@ struct client {
 	struct nconn		*call_conn;	/* where the call's messages go */
 	struct media		*media;
 	int			 auto_answer_this;
-	/* HANDSHAKE or ACCEPT held until the candidates are gathered */
-	struct sigmsg		*held;
+	struct call_guard	 guard;		/* handshakes left before msg 3 */
 	uint64_t		 bye_at_ms;	/* a media BYE came */
 	uint64_t		 eof_at_ms;
 	uint64_t		 last_stats_ev_ms;
@@ -86,9 +85,9 @@ struct client {
 
 static void	process_call(struct client *cl);
 static void	sig_connect(struct client *cl);
-static void	flush_held(struct client *cl);
 static void	send_on(struct client *cl, struct nconn *conn,
 		    const struct sigmsg *m);
+static void	setup_call_cands(struct client *cl);
 
 static char *
 dpeer_name(struct client *cl, struct nconn *c)
@@ -247,7 +246,10 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 			cl->bye_at_ms = now_ms(cl) + BYE_GRACE_MS;
 		break;
 	case MEDIA_EV_GATHERED:
-		flush_held(cl);
+		if (cl->call != NULL) {
+			setup_call_cands(cl);
+			process_call(cl);
+		}
 		break;
 	case MEDIA_EV_GAP:
 		logev(cl, "audio resumed after a %s ms gap (path %s)",
@@ -404,6 +406,8 @@ call_ended(struct client *cl)
 	cl->model.state = CL_ENDED;
 	cl->model.end_reason = c->end_reason;
 	cl->model.ended_by_peer = c->ended_by_peer;
+	cl->model.end_by = c->end_source == CALL_END_PEER ? CL_END_PEER :
+	    c->end_source == CALL_END_UNAUTH ? CL_END_SERVER : CL_END_LOCAL;
 	cl->calls_done++;
 	event(cl, CL_EV_ENDED, NULL);
 }
@@ -423,58 +427,10 @@ send_on(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 		    e2_strerror(r));
 }
 
-/*
- * HANDSHAKE and ACCEPT carry my candidates as media has them when the
- * message leaves: while STUN and the relay grant are still out
- * (MEDIA_GATHER_MS at most), the message waits for the final list.
- * Ending the call drops it.
- */
-static void
-set_msg_cands(struct client *cl, struct sigmsg *m)
-{
-	struct sig_cand cand[SIG_CAND_MAX];
-	size_t n, i;
-
-	m->ncand = 0;
-	m->fields &= ~(1u << SIG_T_CAND);
-	n = media_cands(cl->media, cand, SIG_CAND_MAX);
-	for (i = 0; i < n; i++)
-		(void)sigmsg_add_cand(m, &cand[i]);
-}
-
 static void
 send_call_msg(struct client *cl, const struct sigmsg *m)
 {
-	if ((m->type == SIG_HANDSHAKE || m->type == SIG_ACCEPT) &&
-	    cl->media != NULL) {
-		if (cl->held == NULL &&
-		    (cl->held = malloc(sizeof(*cl->held))) == NULL)
-			return;
-		*cl->held = *m;
-		if (media_gathered(cl->media))
-			flush_held(cl);
-		return;
-	}
-	if (m->type == SIG_HANGUP || m->type == SIG_REJECT) {
-		free(cl->held);
-		cl->held = NULL;
-	}
 	send_on(cl, cl->call_conn, m);
-}
-
-static void
-flush_held(struct client *cl)
-{
-	struct sigmsg *m = cl->held;
-
-	if (m == NULL)
-		return;
-	cl->held = NULL;
-	if (cl->call != NULL && cl->media != NULL && m->call == cl->call->id) {
-		set_msg_cands(cl, m);
-		send_on(cl, cl->call_conn, m);
-	}
-	free(m);
 }
 
 /* A relay leg for the call, from the server (never in direct mode). */
@@ -567,8 +523,15 @@ process_call(struct client *cl)
 	}
 	if (!ended)
 		return;
-	free(cl->held);
-	cl->held = NULL;
+	if (c->overflow)
+		log_warn("call %016llx: action queue overflow",
+		    (unsigned long long)c->id);
+	if (c->abandoned) {
+		/* It saw my message 2 and went away before message 3. */
+		call_guard_note(&cl->guard, now_ms(cl));
+		logev(cl, "a call from %s was abandoned before it could "
+		    "ring", cl->model.peer);
+	}
 	cl->bye_at_ms = 0;
 	call_ended(cl);
 	call_free(cl->call);
@@ -581,14 +544,26 @@ process_call(struct client *cl)
 		changed(cl);
 }
 
+/* My candidates as media has them; final once STUN and the relay are
+   done (MEDIA_EV_GATHERED), and HANDSHAKE or ACCEPT wait for that. */
 static void
 setup_call_cands(struct client *cl)
 {
 	struct sig_cand cand[SIG_CAND_MAX];
 	size_t n;
 
+	if (cl->call == NULL || cl->media == NULL)
+		return;
 	n = media_cands(cl->media, cand, SIG_CAND_MAX);
-	call_set_cands(cl->call, cand, n);
+	call_set_cands(cl->call, cand, n, media_gathered(cl->media));
+}
+
+static struct e2e_id
+my_id(const struct client *cl)
+{
+	struct e2e_id me = { cl->id->priv, cl->id->pub, NULL, NULL };
+
+	return me;
 }
 
 static void
@@ -605,12 +580,15 @@ reset_call_model(struct client *cl, const char *peer, int outgoing)
 	cl->model.path_kind[0] = '\0';
 	cl->model.end_reason = SIG_R_NONE;
 	cl->model.ended_by_peer = 0;
+	cl->model.end_by = CL_END_LOCAL;
+	cl->model.peer_moved = 0;
 	cl->model.call_start_ms = 0;
 }
 
 int
 client_dial(struct client *cl, const char *peer)
 {
+	struct e2e_id me;
 	char err[300];
 	uint64_t id;
 	int r;
@@ -631,8 +609,9 @@ client_dial(struct client *cl, const char *peer)
 		return r;
 	}
 	randombytes_buf(&id, sizeof(id));
+	me = my_id(cl);
 	if ((r = call_new_outgoing(&cl->call, id, cl->model.my_name, peer,
-	    cl->id->priv, now_ms(cl), cl->o.ring_timeout_s * 1000)) != 0) {
+	    &me, now_ms(cl), cl->o.ring_timeout_s * 1000)) != 0) {
 		event(cl, CL_EV_ERROR, "cannot start the call");
 		end_media(cl);
 		return r;
@@ -664,6 +643,8 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 {
 	struct call *mine = cl->call;
 	char err[300], name[SIG_NAME_MAX + 1];
+	struct e2e_id me;
+	uint64_t until;
 	int glare = 0;
 
 	sanitize_str(m->name, name, sizeof(name));
@@ -706,13 +687,25 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 			return;
 		}
 	}
+	if (!glare && call_guard_full(&cl->guard, now_ms(cl), &until)) {
+		/* Each abandoned handshake was a fresh try at a matching
+		   security code: no more of them for a while. */
+		send_simple(cl, conn, SIG_REJECT, m->call, SIG_R_LIMIT);
+		logev(cl, "turned away a call from %s: %d calls were abandoned "
+		    "before they could ring in the last %d minutes; calls are "
+		    "taken again in %llu s", name, CALL_GUARD_MAX,
+		    CALL_GUARD_WINDOW_MS / 60000,
+		    (unsigned long long)((until - now_ms(cl) + 999) / 1000));
+		return;
+	}
 	cl->call_conn = conn;
 	if (new_media(cl, err, sizeof(err)) != 0) {
 		event(cl, CL_EV_ERROR, err);
 		send_simple(cl, conn, SIG_REJECT, m->call, SIG_R_MEDIA);
 		return;
 	}
-	if (call_new_incoming(&cl->call, m, cl->model.my_name, cl->id->priv,
+	me = my_id(cl);
+	if (call_new_incoming(&cl->call, m, cl->model.my_name, &me,
 	    now_ms(cl), cl->o.ring_timeout_s * 1000) != 0) {
 		end_media(cl);
 		send_simple(cl, conn, SIG_REJECT, m->call, SIG_R_HANDSHAKE);
@@ -722,7 +715,8 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 	cl->auto_answer_this = glare;
 	setup_call_cands(cl);
 	reset_call_model(cl, name, 0);
-	cl->model.state = CL_INCOMING;
+	/* Nothing rings before message 3 has authenticated the caller. */
+	cl->model.state = CL_AUTHENTICATING;
 	changed(cl);
 	process_call(cl);
 	request_relay(cl);
@@ -875,22 +869,27 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		on_relay_grant(cl, m);
 		return;
 	case SIG_HANGUP:
+	case SIG_REJECT:
 		/*
-		 * The server says the peer's signaling dropped; media that
-		 * flows goes on until a BYE or the media timeout.
+		 * An end that is not sealed by the peer is the server's word
+		 * (say, the peer's signaling dropped): media that flows goes
+		 * on until an authenticated BYE or the media timeout.
 		 */
-		if (m->reason == SIG_R_PEER_GONE && cl->call != NULL &&
+		if (!SIG_HAS(m, SIG_T_SEALED) && cl->call != NULL &&
 		    m->call == cl->call->id &&
 		    cl->call->state == CALL_S_ACTIVE &&
 		    cl->model.state == CL_IN_CALL) {
-			logev(cl, "the peer's signaling dropped; the call "
-			    "goes on over media");
+			logev(cl, "the server says the call is over (%s), but "
+			    "the peer's media still flows: the call goes on",
+			    sig_reason_name(m->reason));
 			return;
 		}
 		break;
 	case SIG_ERROR:
 		if (SIG_HAS(m, SIG_T_CALL) && cl->call != NULL &&
-		    m->call == cl->call->id) {
+		    m->call == cl->call->id &&
+		    !(cl->call->state == CALL_S_ACTIVE &&
+		    cl->model.state == CL_IN_CALL)) {
 			call_on_msg(cl->call, m, now_ms(cl));
 			process_call(cl);
 			return;
@@ -1382,7 +1381,6 @@ client_free(struct client *cl)
 	keypair_free(cl->id);
 	pins_free(cl->contacts);
 	pins_free(cl->servers);
-	free(cl->held);
 	sodium_memzero(cl, sizeof(*cl));
 	free(cl);
 }

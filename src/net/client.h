@@ -24,6 +24,9 @@ enum cl_state {
 	CL_CONNECTING,		/* to the server (or the direct peer) */
 	CL_REGISTERING,
 	CL_IDLE,		/* registered, no call */
+	CL_AUTHENTICATING,	/* a call came in; it rings once message 3
+				   has authenticated the caller (drawn as
+				   idle: nothing to answer yet) */
 	CL_DIALING,		/* DIAL sent, waiting for the callee to ring */
 	CL_RINGING_OUT,		/* the callee's phone rings */
 	CL_INCOMING,		/* a call rings here: answer or reject */
@@ -32,6 +35,13 @@ enum cl_state {
 	CL_IN_CALL,
 	CL_ON_HOLD,		/* in call, but no media from the peer lately */
 	CL_ENDED,
+};
+
+enum cl_end_by {
+	CL_END_LOCAL,		/* this side */
+	CL_END_PEER,		/* the peer, authenticated end to end */
+	CL_END_SERVER,		/* an end the peer did not seal: the
+				   server's word */
 };
 
 struct cl_stats {
@@ -60,6 +70,7 @@ struct cl_stats {
 	uint32_t	path_changes;	/* moves after the first path */
 	uint32_t	recoveries;	/* paths lost and checked again */
 	uint32_t	relay;		/* 0 none, 1 granted, 2 bound */
+	uint32_t	cands_refused;	/* the peer's, not safe to send to */
 };
 
 struct cl_model {
@@ -79,6 +90,10 @@ struct cl_model {
 	uint64_t	 now_ms;
 	uint8_t		 end_reason;		/* enum sig_reason */
 	int		 ended_by_peer;
+	enum cl_end_by	 end_by;		/* who ended it, as far as
+						   this side can tell */
+	int		 peer_moved;		/* "changed, signed by the old
+						   key" (peer_key CHANGED*) */
 	char		 path[96];		/* media path in use, for people:
 						   "203.0.113.5:4000 (srflx)" */
 	char		 path_kind[8];		/* host srflx prflx relay, or "" */

@@ -54,6 +54,7 @@ struct pent {
 struct media {
 	uv_loop_t	*loop;
 	struct media_opts opts;
+	int		 sig_loopback;	/* signaling on loopback: so may media */
 	uv_udp_t	 udp;
 	uv_timer_t	 check_timer;
 	uv_timer_t	 stats_timer;
@@ -981,6 +982,7 @@ media_new(struct media **mp, uv_loop_t *loop, const struct media_opts *opts,
 	} else {
 		gather(m, local);
 	}
+	m->sig_loopback = local != NULL && netaddr_is_loopback(local);
 	uv_timer_init(loop, &m->check_timer);
 	uv_timer_init(loop, &m->stats_timer);
 	m->check_timer.data = m->stats_timer.data = m;
@@ -1100,9 +1102,11 @@ media_start(struct media *m, const uint8_t send_key[32],
 		struct sockaddr_storage ss;
 
 		if (netaddr_from_cand(&peer[i], &ss) != 0 ||
-		    !netaddr_is_specific((struct sockaddr *)&ss) ||
-		    netaddr_is_linklocal((struct sockaddr *)&ss))
+		    !netaddr_cand_usable((struct sockaddr *)&ss,
+		    m->sig_loopback)) {
+			m->st.cands_refused++;
 			continue;
+		}
 		if (peer[i].kind == SIG_CAND_RELAY &&
 		    !is_relay_addr(m, (struct sockaddr *)&ss))
 			continue;

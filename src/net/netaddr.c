@@ -210,6 +210,33 @@ netaddr_is_specific(const struct sockaddr *sa)
 }
 
 int
+netaddr_cand_usable(const struct sockaddr *sa, int sig_loopback)
+{
+	struct sockaddr_storage c;
+	uint32_t a4;
+	const struct in6_addr *a6;
+
+	to_canonical(sa, &c);
+	if (!netaddr_is_specific((struct sockaddr *)&c) ||
+	    netaddr_is_linklocal((struct sockaddr *)&c))
+		return 0;
+	if (netaddr_is_loopback((struct sockaddr *)&c) && !sig_loopback)
+		return 0;
+	if (c.ss_family == AF_INET) {
+		a4 = ntohl(((struct sockaddr_in *)&c)->sin_addr.s_addr);
+		/* 0.0.0.0/8 "this network", 224/4 multicast, 240/4 and the
+		   broadcast address */
+		return (a4 >> 24) != 0 && (a4 >> 28) != 0xe &&
+		    (a4 >> 28) != 0xf;
+	}
+	if (c.ss_family == AF_INET6) {
+		a6 = &((struct sockaddr_in6 *)&c)->sin6_addr;
+		return !IN6_IS_ADDR_MULTICAST(a6);
+	}
+	return 0;
+}
+
+int
 netaddr_to_cand(const struct sockaddr *sa, uint16_t port, uint8_t kind,
     struct sig_cand *c)
 {

@@ -31,6 +31,12 @@ int	netaddr_is_loopback(const struct sockaddr *sa);
 int	netaddr_is_linklocal(const struct sockaddr *sa);
 /* Not the wildcard address. */
 int	netaddr_is_specific(const struct sockaddr *sa);
+/*
+ * 1 when a peer's media candidate may be sent to: not unspecified,
+ * multicast, broadcast, 0.0.0.0/8 or link-local, and loopback only when
+ * the signaling itself runs on loopback (sig_loopback).
+ */
+int	netaddr_cand_usable(const struct sockaddr *sa, int sig_loopback);
 int	netaddr_to_cand(const struct sockaddr *sa, uint16_t port, uint8_t kind,
 	    struct sig_cand *c);
 int	netaddr_from_cand(const struct sig_cand *c, struct sockaddr_storage *ss);

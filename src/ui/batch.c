@@ -13,7 +13,9 @@
  *   {"event":"stats",...}
  *   {"event":"hold","text":...}   {"event":"mute","muted":bool}
  *   {"event":"verified","peer":...}
- *   {"event":"ended","reason":...,"by":"peer"|"local","duration_s":...}
+ *   {"event":"ended","reason":...,"by":"peer"|"server"|"local",...}
+ *	("peer": sealed by the peer; "server": an end the peer did not
+ *	seal, so only the server's word)
  *   {"event":"error","text":...}  {"event":"log","text":...}
  *   {"event":"audio_clock","capture_start_ns":...,"playback_start_ns":...}
  * Commands (stdin lines): answer, reject, hangup, mute, unmute, code,
@@ -167,7 +169,8 @@ batch_event(void *arg, const struct cl_event *ev)
 		stats_fields(&m->stats);
 		printf("}\n{\"event\":\"ended\"");
 		kv("reason", sig_reason_name(m->end_reason));
-		kv("by", m->ended_by_peer ? "peer" : "local");
+		kv("by", m->end_by == CL_END_PEER ? "peer" :
+		    m->end_by == CL_END_SERVER ? "server" : "local");
 		kv("peer", m->peer);
 		printf(",\"duration_s\":%.1f", m->call_start_ms == 0 ? 0.0 :
 		    (double)(m->now_ms > m->call_start_ms ?

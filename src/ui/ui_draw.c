@@ -259,6 +259,7 @@ ui_state_words(const struct cl_model *m, char *buf, size_t cap)
 		w = "registering";
 		break;
 	case CL_IDLE:
+	case CL_AUTHENTICATING:
 		w = "waiting for calls";
 		break;
 	case CL_DIALING:
@@ -288,7 +289,9 @@ ui_state_words(const struct cl_model *m, char *buf, size_t cap)
 		else
 			snprintf(buf, cap, "ended: %s%s",
 			    sig_reason_name(m->end_reason),
-			    m->ended_by_peer ? " (by peer)" : "");
+			    m->end_by == CL_END_PEER ? " (by peer)" :
+			    m->end_by == CL_END_SERVER ?
+			    " (server's word)" : "");
 		return buf;
 	}
 	snprintf(buf, cap, "%s", w);

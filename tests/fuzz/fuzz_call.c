@@ -44,6 +44,7 @@ struct side {
 
 static uint8_t priv_a[NOISE_KEYLEN], priv_b[NOISE_KEYLEN];
 static uint8_t pub_a[NOISE_KEYLEN], pub_b[NOISE_KEYLEN];
+static struct e2e_id id_a, id_b;
 static struct queue q_ab, q_ba;		/* A to B, B to A */
 static struct side sa, sb;
 static uint64_t now;
@@ -62,6 +63,8 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (noise_pubkey(priv_a, pub_a) != 0 ||
 	    noise_pubkey(priv_b, pub_b) != 0)
 		abort();
+	id_a = (struct e2e_id){ priv_a, pub_a, NULL, NULL };
+	id_b = (struct e2e_id){ priv_b, pub_b, NULL, NULL };
 	return 0;
 }
 
@@ -197,7 +200,7 @@ deliver(struct side *s, const struct sigmsg *m)
 		in = *m;
 		in.type = SIG_INCOMING;
 		FUZZ_CHECK(sigmsg_set_name(&in, "alice") == 0);
-		r = call_new_incoming(&sb.c, &in, "bob", priv_b, now, RING_MS);
+		r = call_new_incoming(&sb.c, &in, "bob", &id_b, now, RING_MS);
 		FUZZ_CHECK(r == 0 && sb.c != NULL);
 		FUZZ_CHECK(sb.c->role == CALL_CALLEE && sb.c->id == m->call);
 		return;
@@ -241,7 +244,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&sb, 0, sizeof(sb));
 	now = 1000000;
 
-	FUZZ_CHECK(call_new_outgoing(&sa.c, CALL_ID, "alice", "bob", priv_a,
+	FUZZ_CHECK(call_new_outgoing(&sa.c, CALL_ID, "alice", "bob", &id_a,
 	    now, RING_MS) == 0);
 	FUZZ_CHECK(sa.c->role == CALL_CALLER &&
 	    sa.c->state == CALL_S_DIALING);
@@ -318,7 +321,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			make_cands(cand, arg % (SIG_CAND_MAX + 1), arg);
 			if (s->c != NULL)
 				call_set_cands(s->c, cand,
-				    arg % (SIG_CAND_MAX + 1));
+				    arg % (SIG_CAND_MAX + 1), arg & 0x80);
 			break;
 		case 11:
 			if (s->c != NULL)
