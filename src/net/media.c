@@ -422,11 +422,23 @@ switch_to(struct media *m, int i, uint64_t now)
 	emit(m, MEDIA_EV_PATH, text);
 }
 
+/* Is there anything but the relay to try? */
+static int
+has_direct(const struct media *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->nent; i++)
+		if (m->ent[i].kind != SIG_CAND_RELAY)
+			return 1;
+	return 0;
+}
+
 /*
  * The path: the best entry that answered.  A working path gives way only
  * to a better one.  Without one, a direct entry is taken at once; the
  * relay only after MEDIA_RELAY_GRACE_MS (direct pairs may still be
- * punching through) or, when a path was lost, RECOVER_WAIT_MS, which is
+ * punching through; at once when there is no direct entry at all) or, when a path was lost, RECOVER_WAIT_MS, which is
  * also how long the lost path keeps its chance against worse ones.
  */
 static void
@@ -451,7 +463,7 @@ select_path(struct media *m, uint64_t now)
 	}
 	base = m->recovering ? m->recover_ms : m->start_ms;
 	if (m->ent[best].kind == SIG_CAND_RELAY && !m->opts.relay_only &&
-	    now - base < (m->recovering ? RECOVER_WAIT_MS :
+	    has_direct(m) && now - base < (m->recovering ? RECOVER_WAIT_MS :
 	    MEDIA_RELAY_GRACE_MS))
 		return;
 	if (m->recovering && m->cur >= 0 && rank(m->ent[best].kind) >
