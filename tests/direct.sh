@@ -48,6 +48,8 @@ check "changed key: dialer reports key_changed" grep -q '"event":"key_changed","
 check "changed key: dialer exits 9 (got $RC)" [ "$RC" -eq 9 ]
 check "changed key: call never answered" sh -c "! grep -q '\"answered\"' '$T/b2'"
 check "changed key: callee was not rung" sh -c "! grep -q '\"incoming\"' '$T/a2'"
+check "changed key: the dialer is told whose key and how to go on" \
+    grep -q "\"note\":\"refused: the key of alice at $ADDR (direct) has changed (old [a-z2-7 ]*, new [a-z2-7 ]*). To take the new key, call with --accept-changed-key" "$T/b2"
 
 # 3. Accepted on purpose: the call goes on and the new key is pinned.
 direct_listen "$T/a3" --auto-answer
@@ -73,6 +75,8 @@ dial "$T/b6" --accept-changed-key
 stop_listener
 check "verified + changed: refused (exit 9, got $RC)" [ "$RC" -eq 9 ]
 check "verified + changed: reported as verified" grep -q '"key_changed".*"verified":true' "$T/b6"
+check "verified + changed: both fingerprints and the command" \
+    grep -q '"note":"refused: the key of alice at .* has changed, and you had verified the old one (old [a-z2-7 ]\{39\}, new [a-z2-7 ]\{39\}). If alice really has a new key, run `e2call unverify alice`' "$T/b6"
 
 # 5. The caller's key changes: the callee refuses in batch mode.
 as_user bob "$E2CALL" unverify alice >/dev/null
@@ -85,6 +89,10 @@ dial "$T/b8"
 stop_listener
 check "caller's key changed: callee reports it" grep -q '"key_changed","peer":"bob"' "$T/a8"
 check "caller's key changed: dialer sees key_changed rejection (exit 9, got $RC)" [ "$RC" -eq 9 ]
+check "caller's key changed: the callee says whose key" \
+    grep -q '"note":"refused: the key of bob (who called this direct listener) has changed' "$T/a8"
+check "caller's key changed: the dialer is told its key was refused, by whom" \
+    grep -q '"note":"alice refused the call: the key alice has pinned for you is not the one you use now (yours: [a-z2-7 ]\{39\})' "$T/b8"
 
 # 6. The echo bot plays back what it hears.
 if command -v espeak-ng >/dev/null && command -v sox >/dev/null; then

@@ -341,6 +341,57 @@ key_of(enum key_status s)
 	return CALL_KEY_CHANGED;
 }
 
+/* Where the peer's name lives, for a person: whose key it is. */
+static void
+peer_where(const struct client *cl, char *out, size_t cap)
+{
+	if (cl->o.direct_listen)
+		snprintf(out, cap, "(who called this direct listener)");
+	else if (cl->o.direct)
+		snprintf(out, cap, "at %s (direct)", cl->model.server);
+	else
+		snprintf(out, cap, "on server %s", cl->model.server);
+}
+
+/* This side refused a changed key: say so, with both keys and the way on. */
+static void
+note_refused(struct client *cl)
+{
+	const struct cl_model *m = &cl->model;
+	char where[160];
+
+	peer_where(cl, where, sizeof(where));
+	if (m->peer_key == KEY_CHANGED_VERIFIED)
+		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
+		    "refused: the key of %s %s has changed, and you had "
+		    "verified the old one (old %s, new %s). If %s really has "
+		    "a new key, run `e2call unverify %s`, call again and "
+		    "compare the security code.", m->peer, where, m->old_fp,
+		    m->peer_fp, m->peer, m->peer);
+	else
+		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
+		    "refused: the key of %s %s has changed (old %s, new %s). "
+		    "To take the new key, call with --accept-changed-key and "
+		    "compare the security code.", m->peer, where, m->old_fp,
+		    m->peer_fp);
+}
+
+/* The peer refused my key: tell me, with my fingerprint. */
+static void
+note_peer_refused(struct client *cl)
+{
+	char fp[FINGERPRINT_LEN + 1];
+
+	fingerprint(cl->id->pub, fp);
+	snprintf(cl->model.end_note, sizeof(cl->model.end_note),
+	    "%s%s refused the call: the key %s has pinned for you is not the "
+	    "one you use now (yours: %s). If you made a new identity, %s must "
+	    "accept it; `e2call id --rotate` moves a name to a new key so "
+	    "that your contacts see it signed by the old one.",
+	    cl->model.end_by == CL_END_SERVER ? "the server says " : "",
+	    cl->model.peer, cl->model.peer, fp, cl->model.peer);
+}
+
 static void
 key_check(struct client *cl)
 {
@@ -355,6 +406,8 @@ key_check(struct client *cl)
 		if ((old = pins_find(cl->contacts, c->peer)) != NULL)
 			fingerprint(old->pub, cl->model.old_fp);
 		event(cl, CL_EV_KEY_CHANGED, NULL);
+		if (cl->model.peer_key == KEY_CHANGED_VERIFIED)
+			note_refused(cl);
 	}
 	call_key_status(c, key_of(cl->model.peer_key));
 }
@@ -408,6 +461,8 @@ call_ended(struct client *cl)
 	cl->model.ended_by_peer = c->ended_by_peer;
 	cl->model.end_by = c->end_source == CALL_END_PEER ? CL_END_PEER :
 	    c->end_source == CALL_END_UNAUTH ? CL_END_SERVER : CL_END_LOCAL;
+	if (c->end_reason == SIG_R_KEY_CHANGED && c->ended_by_peer)
+		note_peer_refused(cl);
 	cl->calls_done++;
 	event(cl, CL_EV_ENDED, NULL);
 }
@@ -495,8 +550,10 @@ process_call(struct client *cl)
 			cl->model.state = CL_KEY_HELD;
 			changed(cl);
 			if (c->role == CALL_CALLER && cl->o.batch &&
-			    !cl->o.accept_changed_key)
+			    !cl->o.accept_changed_key) {
+				note_refused(cl);
 				call_hangup(c, SIG_R_KEY_CHANGED);
+			}
 			break;
 		case CALL_A_RING:
 			cl->model.state = cl->model.peer_key == KEY_CHANGED ?
@@ -507,6 +564,7 @@ process_call(struct client *cl)
 			if (cl->model.peer_key == KEY_CHANGED &&
 			    !cl->o.accept_changed_key && (cl->o.batch ||
 			    cl->o.auto_answer || cl->auto_answer_this)) {
+				note_refused(cl);
 				call_hangup(c, SIG_R_KEY_CHANGED);
 				break;
 			}
@@ -582,6 +640,7 @@ reset_call_model(struct client *cl, const char *peer, int outgoing)
 	cl->model.ended_by_peer = 0;
 	cl->model.end_by = CL_END_LOCAL;
 	cl->model.peer_moved = 0;
+	cl->model.end_note[0] = '\0';
 	cl->model.call_start_ms = 0;
 }
 
@@ -749,6 +808,7 @@ exit_for_reason(uint8_t reason, int by_peer)
 	case SIG_R_KEY_CHANGED:
 		return EXIT_KEY_CHANGED;
 	case SIG_R_HANDSHAKE:
+	case SIG_R_VERSION:
 		return EXIT_HANDSHAKE;
 	}
 	return EXIT_ERROR;

@@ -94,6 +94,8 @@ struct cl_model {
 						   this side can tell */
 	int		 peer_moved;		/* "changed, signed by the old
 						   key" (peer_key CHANGED*) */
+	char		 end_note[768];		/* why, and what to do, when a
+						   key refused the call */
 	char		 path[96];		/* media path in use, for people:
 						   "203.0.113.5:4000 (srflx)" */
 	char		 path_kind[8];		/* host srflx prflx relay, or "" */

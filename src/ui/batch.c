@@ -15,7 +15,8 @@
  *   {"event":"verified","peer":...}
  *   {"event":"ended","reason":...,"by":"peer"|"server"|"local",...}
  *	("peer": sealed by the peer; "server": an end the peer did not
- *	seal, so only the server's word)
+ *	seal, so only the server's word; "note": why a key refused the
+ *	call and what to do, when it did)
  *   {"event":"error","text":...}  {"event":"log","text":...}
  *   {"event":"audio_clock","capture_start_ns":...,"playback_start_ns":...}
  * Commands (stdin lines): answer, reject, hangup, mute, unmute, code,
@@ -175,6 +176,8 @@ batch_event(void *arg, const struct cl_event *ev)
 		printf(",\"duration_s\":%.1f", m->call_start_ms == 0 ? 0.0 :
 		    (double)(m->now_ms > m->call_start_ms ?
 		    m->now_ms - m->call_start_ms : 0) / 1000.0);
+		if (m->end_note[0] != '\0')
+			kv("note", m->end_note);
 		break;
 	case CL_EV_ERROR:
 		printf("{\"event\":\"error\"");

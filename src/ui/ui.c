@@ -324,6 +324,22 @@ set_summary(struct ui *u, const char *fmt, ...)
 			*c = '?';
 }
 
+/* Adds a sentence to the summary (after ". ", as room allows). */
+static void
+append_summary(struct ui *u, const char *text)
+{
+	size_t n = strlen(u->summary);
+	char *c;
+
+	if (n + 3 >= sizeof(u->summary))
+		return;
+	snprintf(u->summary + n, sizeof(u->summary) - n, "%s%s",
+	    n > 0 ? ". " : "", text);
+	for (c = u->summary + n; *c != '\0'; c++)
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+}
+
 static void
 ui_event_cb(void *arg, const struct cl_event *ev)
 {
@@ -409,6 +425,10 @@ ui_event_cb(void *arg, const struct cl_event *ev)
 			    ((u->ended_ms - m->call_start_ms) / 1000 % 60));
 		else
 			set_summary(u, "call with %s %s", m->peer, words);
+		if (m->end_note[0] != '\0') {
+			ui_log(u, UI_L_ERROR, "%s", m->end_note);
+			append_summary(u, m->end_note);
+		}
 		u->last_path[0] = '\0';
 		break;
 	case CL_EV_ERROR:

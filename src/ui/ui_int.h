@@ -95,7 +95,7 @@ struct ui {
 
 	char		 msg[UI_MSG_MAX];
 	int		 msg_err;
-	char		 summary[UI_MSG_MAX];	/* printed by ui_free */
+	char		 summary[1024];		/* printed by ui_free */
 	char		 last_path[96];		/* last media path logged */
 
 	struct ui_line	 log[UI_LOG_LINES];
