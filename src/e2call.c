@@ -19,9 +19,11 @@
 static int	cmd_help(int, char **);
 
 static const struct cmd cmds[] = {
-	{ "id", cmd_id, "",
+	{ "id", cmd_id, "[--rotate]",
 	  "create my identity key on first use; print its public key and fingerprint",
-	  NULL },
+	  "  --rotate   move to a new key; the old one is kept as identity.previous,\n"
+	  "             calls prove the move to peers and the next registration\n"
+	  "             moves my name on the server\n" },
 	{ "serve", cmd_serve, "[--listen HOST:PORT] [--db PATH] [limits]",
 	  "run a signaling server (and STUN responder and media relay on UDP)",
 	  "  --listen HOST:PORT      address to listen on (default 127.0.0.1:7350)\n"

@@ -94,6 +94,48 @@ check "caller's key changed: the callee says whose key" \
 check "caller's key changed: the dialer is told its key was refused, by whom" \
     grep -q '"note":"alice refused the call: the key alice has pinned for you is not the one you use now (yours: [a-z2-7 ]\{39\})' "$T/b8"
 
+# 7. A key moved with `e2call id --rotate`: the old key signs the move.
+rm -f "$T/bob/config/e2call/contacts" "$T/alice/config/e2call/contacts"
+direct_listen "$T/a10" --auto-answer
+dial "$T/b10"
+stop_listener
+as_user bob "$E2CALL" verify alice >/dev/null
+newfp=$(as_user alice "$E2CALL" id --rotate 2>/dev/null | sed -n 's/^new fingerprint: //p')
+check "rotate: a new key, the old one kept" \
+    test -n "$newfp" -a -s "$T/alice/config/e2call/identity.previous"
+direct_listen "$T/a11" --auto-answer
+dial "$T/b11"
+stop_listener
+check "moved key: reported as signed by the old key" \
+    grep -q '"key_changed","peer":"alice".*"verified":true,"signed_by_old_key":true' "$T/b11"
+check "moved key: batch still asks first (exit 9, got $RC)" [ "$RC" -eq 9 ]
+check "moved key: the note says it was signed" \
+    grep -q '"note":"refused: the key of alice .* has changed, signed by the old key' "$T/b11"
+direct_listen "$T/a12" --auto-answer
+dial "$T/b12" --accept-changed-key
+stop_listener
+check "moved key from a verified one: accepted (exit 0, got $RC)" [ "$RC" -eq 0 ]
+check "moved key: the new key pinned and still verified" sh -c \
+    "as_user() { :; }; grep -q '^alice .* verified ' '$T/bob/config/e2call/contacts' && [ \"\$(HOME=$T/bob XDG_CONFIG_HOME=$T/bob/config XDG_DATA_HOME=$T/bob/data E2CALL_HOME= '$E2CALL' contacts | grep '^alice' | grep -c '$newfp')\" -eq 1 ]"
+# A key dropped without a proof (a lost key) is refused as before.
+rotate_key alice
+direct_listen "$T/a13" --auto-answer
+dial "$T/b13" --accept-changed-key
+stop_listener
+check "a verified key replaced without a proof: refused (exit 9, got $RC)" [ "$RC" -eq 9 ]
+check "...and not reported as signed" \
+    grep -q '"key_changed","peer":"alice".*"signed_by_old_key":false' "$T/b13"
+# The caller moves: the listener sees the proof (bob takes alice's lost
+# key as new first, so only bob's move is in question).
+rm -f "$T/bob/config/e2call/contacts"
+as_user bob "$E2CALL" id --rotate >/dev/null 2>&1
+direct_listen "$T/a14" --auto-answer --accept-changed-key
+dial "$T/b14"
+stop_listener
+check "the caller's move: the listener sees it signed" \
+    grep -q '"key_changed","peer":"bob".*"signed_by_old_key":true' "$T/a14"
+check "the caller's move: accepted by the listener (exit 0, got $RC)" [ "$RC" -eq 0 ]
+
 # 6. The echo bot plays back what it hears.
 if command -v espeak-ng >/dev/null && command -v sox >/dev/null; then
 	espeak-ng -w "$T/s.wav" "Testing the echo, one two three." 2>/dev/null

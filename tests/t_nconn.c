@@ -57,7 +57,7 @@ struct fixture {
 };
 
 static struct keypair *
-keypair_new(void)
+test_keypair(void)
 {
 	struct keypair *kp = calloc(1, sizeof(*kp));
 
@@ -193,8 +193,8 @@ setup(void **state)
 
 	assert_non_null(f);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
-	f->skey = keypair_new();
-	f->ckey = keypair_new();
+	f->skey = test_keypair();
+	f->ckey = test_keypair();
 	nconn_limits_default(&f->slim);
 	uv_ip4_addr("127.0.0.1", 0, &sin);
 	assert_int_equal(uv_tcp_init(&f->loop, &f->listener), 0);

@@ -32,7 +32,8 @@
 
 #define F_KNOWN		(F(SIG_T_CALL) | F(SIG_T_NAME) | F(SIG_T_E2E) | \
 			 F(SIG_T_CAND) | F(SIG_T_REASON) | F(SIG_T_TEXT) | \
-			 F(SIG_T_VERSION) | F(SIG_T_RELAY) | F(SIG_T_SEALED))
+			 F(SIG_T_VERSION) | F(SIG_T_RELAY) | F(SIG_T_SEALED) | \
+			 F(SIG_T_MOVEPROOF))
 
 #define CAND_LEN4	8	/* kind, family, 4 address bytes, port */
 #define CAND_LEN6	20	/* kind, family, 16 address bytes, port */
@@ -65,6 +66,7 @@ static const struct sig_type_desc sig_types[] = {
 	    F(SIG_T_TEXT) | F(SIG_T_CALL) | F(SIG_T_NAME) },
 	{ SIG_WELCOME, "welcome", F(SIG_T_VERSION), 0 },
 	{ SIG_RELAY_REQUEST, "relay_request", F(SIG_T_CALL), 0 },
+	{ SIG_MOVE, "move", F(SIG_T_NAME) | F(SIG_T_MOVEPROOF), 0 },
 	{ SIG_RELAY_GRANT, "relay_grant", F(SIG_T_CALL),
 	    F(SIG_T_RELAY) | F(SIG_T_CAND) | F(SIG_T_REASON) | F(SIG_T_TEXT) },
 };
@@ -451,6 +453,9 @@ encode_with(const struct sigmsg *m, const struct sig_table *t, uint8_t *out,
 	if (SIG_HAS(m, SIG_T_SEALED) && (r = put_field(&b, SIG_T_SEALED,
 	    m->sealed, m->sealed_len)) != 0)
 		return r;
+	if (SIG_HAS(m, SIG_T_MOVEPROOF) && (r = put_field(&b,
+	    SIG_T_MOVEPROOF, m->moveproof, sizeof(m->moveproof))) != 0)
+		return r;
 	if (b.len > SIG_MSG_MAX)
 		return E2_ERR_TOOBIG;
 	*outlenp = b.len;
@@ -469,6 +474,13 @@ sigmsg_encode_inner(const struct sigmsg *m, uint8_t *out, size_t outcap,
     size_t *outlenp)
 {
 	return encode_with(m, &inner, out, outcap, outlenp);
+}
+
+void
+sigmsg_set_moveproof(struct sigmsg *m, const uint8_t p[64])
+{
+	memcpy(m->moveproof, p, sizeof(m->moveproof));
+	m->fields |= F(SIG_T_MOVEPROOF);
 }
 
 int
@@ -568,6 +580,11 @@ get_field(struct sigmsg *m, uint8_t tag, const uint8_t *v, size_t len)
 			return E2_ERR_MALFORMED;
 		memcpy(m->sealed, v, len);
 		m->sealed_len = (uint16_t)len;
+		return 0;
+	case SIG_T_MOVEPROOF:
+		if (len != sizeof(m->moveproof))
+			return E2_ERR_MALFORMED;
+		memcpy(m->moveproof, v, len);
 		return 0;
 	}
 	return E2_ERR_MALFORMED;

@@ -42,6 +42,8 @@ enum sig_type {
 	SIG_PING = 0x08,	/* keepalive; answered by PONG */
 	SIG_PONG = 0x09,
 	SIG_RELAY_REQUEST = 0x0a, /* CALL: a relay leg for my media */
+	SIG_MOVE = 0x0b,	/* NAME, MOVEPROOF: move NAME from the key of
+				   the proof to mine (keymove.h) */
 	/* server -> client */
 	SIG_REGISTERED = 0x10,	/* NAME: the name is mine (and stored) */
 	SIG_INCOMING = 0x11,	/* CALL, NAME (caller), E2E (msg 1) */
@@ -61,6 +63,7 @@ enum sig_tag {
 	SIG_T_VERSION = 0x07,	/* u8 protocol version */
 	SIG_T_RELAY = 0x08,	/* u64 leg id, 32-byte leg key */
 	SIG_T_SEALED = 0x09,	/* end-to-end sealed control (e2e.h) */
+	SIG_T_MOVEPROOF = 0x0a,	/* old key, MAC (keymove.h): 64 bytes */
 };
 
 #define SIG_VERSION	1
@@ -118,6 +121,7 @@ struct sigmsg {
 	uint8_t		relay_key[SIG_RELAY_KEYLEN];
 	uint8_t		sealed[SIG_SEALED_MAX];
 	uint16_t	sealed_len;
+	uint8_t		moveproof[64];
 };
 
 #define SIG_HAS(m, tag)	(((m)->fields >> (tag)) & 1u)
@@ -140,6 +144,7 @@ int	sigmsg_encode(const struct sigmsg *m, uint8_t *out, size_t outcap,
 /* Decodes in into *m; on error *m is unspecified. */
 int	sigmsg_decode(struct sigmsg *m, const uint8_t *in, size_t len);
 int	sigmsg_set_sealed(struct sigmsg *m, const uint8_t *p, size_t len);
+void	sigmsg_set_moveproof(struct sigmsg *m, const uint8_t p[64]);
 
 /*
  * The plaintext of a SEALED field (docs/PROTOCOL.md 5.1.4): encoded like a

@@ -19,6 +19,7 @@
 #include "err.h"
 #include "frame.h"
 #include "keyfile.h"
+#include "keymove.h"
 #include "log.h"
 #include "media.h"
 #include "nconn.h"
@@ -41,6 +42,9 @@ struct client {
 	struct cl_model		 model;
 
 	struct keypair		*id;
+	struct keypair		*prev;		/* identity.previous, or NULL:
+						   the key mine replaced */
+	int			 move_sent;	/* MOVE sent on this connection */
 	struct pins		*contacts;
 	struct pins		*servers;
 
@@ -88,6 +92,7 @@ static void	sig_connect(struct client *cl);
 static void	send_on(struct client *cl, struct nconn *conn,
 		    const struct sigmsg *m);
 static void	setup_call_cands(struct client *cl);
+static int	key_to_decide(const struct cl_model *m);
 
 static char *
 dpeer_name(struct client *cl, struct nconn *c)
@@ -160,11 +165,16 @@ pin_peer(struct client *cl)
 
 	if (c == NULL || !c->have_peer_pub)
 		return;
-	if (cl->model.peer_key != KEY_NEW && cl->model.peer_key != KEY_CHANGED)
+	if (cl->model.peer_key != KEY_NEW && !key_to_decide(&cl->model))
 		return;
 	if (pins_set(cl->contacts, c->peer, c->peer_pub,
-	    (long long)time(NULL)) == 0)
-		save_pins(cl, cl->contacts);
+	    (long long)time(NULL)) != 0)
+		return;
+	/* A verified contact that moved with a proof from the verified key,
+	   accepted by the user: the comparison of codes still speaks. */
+	if (cl->model.peer_key == KEY_CHANGED_VERIFIED && cl->model.peer_moved)
+		(void)pins_set_verified(cl->contacts, c->peer, 1);
+	save_pins(cl, cl->contacts);
 	/* The screen keeps saying "new" (or "changed") for this call. */
 }
 
@@ -361,7 +371,7 @@ note_refused(struct client *cl)
 	char where[160];
 
 	peer_where(cl, where, sizeof(where));
-	if (m->peer_key == KEY_CHANGED_VERIFIED)
+	if (m->peer_key == KEY_CHANGED_VERIFIED && !m->peer_moved)
 		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
 		    "refused: the key of %s %s has changed, and you had "
 		    "verified the old one (old %s, new %s). If %s really has "
@@ -370,9 +380,10 @@ note_refused(struct client *cl)
 		    m->peer_fp, m->peer, m->peer);
 	else
 		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
-		    "refused: the key of %s %s has changed (old %s, new %s). "
+		    "refused: the key of %s %s has changed%s (old %s, new %s). "
 		    "To take the new key, call with --accept-changed-key and "
-		    "compare the security code.", m->peer, where, m->old_fp,
+		    "compare the security code.", m->peer, where,
+		    m->peer_moved ? ", signed by the old key" : "", m->old_fp,
 		    m->peer_fp);
 }
 
@@ -397,19 +408,35 @@ key_check(struct client *cl)
 {
 	struct call *c = cl->call;
 	const struct pin *old;
+	enum call_key ck;
 
 	cl->model.peer_key = pins_check(cl->contacts, c->peer, c->peer_pub);
 	fingerprint(c->peer_pub, cl->model.peer_fp);
 	cl->model.old_fp[0] = '\0';
+	cl->model.peer_moved = 0;
+	ck = key_of(cl->model.peer_key);
 	if (cl->model.peer_key == KEY_CHANGED ||
 	    cl->model.peer_key == KEY_CHANGED_VERIFIED) {
 		if ((old = pins_find(cl->contacts, c->peer)) != NULL)
 			fingerprint(old->pub, cl->model.old_fp);
+		/* Changed, but signed by the key I had: the peer moved. */
+		cl->model.peer_moved = c->peer_moved && old != NULL &&
+		    sodium_memcmp(old->pub, c->peer_old_pub, 32) == 0;
 		event(cl, CL_EV_KEY_CHANGED, NULL);
-		if (cl->model.peer_key == KEY_CHANGED_VERIFIED)
+		if (cl->model.peer_moved)
+			ck = CALL_KEY_CHANGED;	/* the user decides */
+		else if (cl->model.peer_key == KEY_CHANGED_VERIFIED)
 			note_refused(cl);
 	}
-	call_key_status(c, key_of(cl->model.peer_key));
+	call_key_status(c, ck);
+}
+
+/* A changed key the user (or --accept-changed-key) may accept. */
+static int
+key_to_decide(const struct cl_model *m)
+{
+	return m->peer_key == KEY_CHANGED ||
+	    (m->peer_key == KEY_CHANGED_VERIFIED && m->peer_moved);
 }
 
 static void
@@ -556,12 +583,12 @@ process_call(struct client *cl)
 			}
 			break;
 		case CALL_A_RING:
-			cl->model.state = cl->model.peer_key == KEY_CHANGED ?
+			cl->model.state = key_to_decide(&cl->model) ?
 			    CL_KEY_HELD : CL_INCOMING;
 			event(cl, CL_EV_INCOMING, NULL);
 			/* A changed key: a person decides in the call screen;
 			   batch mode and auto-answer refuse it unless told. */
-			if (cl->model.peer_key == KEY_CHANGED &&
+			if (key_to_decide(&cl->model) &&
 			    !cl->o.accept_changed_key && (cl->o.batch ||
 			    cl->o.auto_answer || cl->auto_answer_this)) {
 				note_refused(cl);
@@ -620,6 +647,11 @@ static struct e2e_id
 my_id(const struct client *cl)
 {
 	struct e2e_id me = { cl->id->priv, cl->id->pub, NULL, NULL };
+
+	if (cl->prev != NULL) {		/* my calls prove the move */
+		me.old_priv = cl->prev->priv;
+		me.old_pub = cl->prev->pub;
+	}
 
 	return me;
 }
@@ -825,6 +857,30 @@ client_exit_status(const struct client *cl)
 	return exit_for_reason(cl->model.end_reason, cl->model.ended_by_peer);
 }
 
+/*
+ * The name belongs to my previous key: move it to this one, with the
+ * proof that I still hold the previous key (keymove.h).
+ */
+static void
+send_move(struct client *cl, struct nconn *c)
+{
+	uint8_t spub[32], proof[KEYMOVE_LEN];
+	struct sigmsg m;
+
+	cl->move_sent = 1;
+	nconn_remote_static(c, spub);
+	if (keymove_proof(proof, cl->prev->priv, cl->prev->pub, spub,
+	    cl->model.my_name, cl->id->pub) != 0)
+		return;
+	sigmsg_init(&m, SIG_MOVE);
+	(void)sigmsg_set_name(&m, cl->model.my_name);
+	sigmsg_set_moveproof(&m, proof);
+	sodium_memzero(proof, sizeof(proof));
+	logev(cl, "'%s' belongs to my previous key: moving it to this one",
+	    cl->model.my_name);
+	send_on(cl, c, &m);
+}
+
 static void
 send_register(struct client *cl, struct nconn *c)
 {
@@ -832,6 +888,7 @@ send_register(struct client *cl, struct nconn *c)
 
 	sigmsg_init(&m, SIG_REGISTER);
 	(void)sigmsg_set_name(&m, cl->model.my_name);
+	cl->move_sent = 0;
 	send_on(cl, c, &m);
 	cl->model.state = CL_REGISTERING;
 	changed(cl);
@@ -955,13 +1012,27 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 			return;
 		}
 		sanitize_str(m->text, text, sizeof(text));
+		if (!cl->registered && m->reason == SIG_R_NAME_TAKEN &&
+		    cl->prev != NULL && !cl->move_sent) {
+			send_move(cl, c);
+			return;
+		}
 		if (!cl->registered) {
-			char line[300];
+			char line[900];
 
 			snprintf(line, sizeof(line), "server refused "
-			    "registration of '%s': %s%s%s", cl->model.my_name,
+			    "registration of '%s': %s%s%s%s", cl->model.my_name,
 			    sig_reason_name(m->reason), text[0] ? ": " : "",
-			    text);
+			    text, m->reason != SIG_R_NAME_TAKEN ? "" :
+			    cl->prev != NULL ? ". The key in identity.previous "
+			    "is not the one that holds the name either" :
+			    ". If the name was yours under another key: restore "
+			    "that key as `identity.previous` next to your "
+			    "identity and connect again, and the name moves to "
+			    "your new key (e2call id --rotate does this for a "
+			    "key you still have); without it, ask the server's "
+			    "operator to release the name, or register "
+			    "another one");
 			event(cl, CL_EV_ERROR, line);
 			cl->net_failed = 3;
 			client_quit(cl);
@@ -1266,6 +1337,19 @@ load_files(struct client *cl, char *err, size_t errlen)
 	    errlen)) != 0 ||
 	    (r = keyfile_load(path, 1, &cl->id, NULL, err, errlen)) != 0)
 		return r;
+	/* The key mine replaced (e2call id --rotate), while it is kept. */
+	if ((r = paths_config_file("identity.previous", path, sizeof(path),
+	    err, errlen)) != 0)
+		return r;
+	r = keyfile_load(path, 0, &cl->prev, NULL, err, errlen);
+	if (r == E2_ERR_NOTFOUND)
+		r = 0;
+	else if (r == 0 && memcmp(cl->prev->pub, cl->id->pub, 32) == 0) {
+		keypair_free(cl->prev);		/* a rotation cut short */
+		cl->prev = NULL;
+	}
+	if (r != 0)
+		return r;
 	if ((r = paths_config_file("contacts", path, sizeof(path), err,
 	    errlen)) != 0 ||
 	    (r = pins_load(path, &cl->contacts, err, errlen)) != 0)
@@ -1358,6 +1442,7 @@ client_new(struct client **clp, uv_loop_t *loop,
 	return 0;
 fail:
 	keypair_free(cl->id);
+	keypair_free(cl->prev);
 	pins_free(cl->contacts);
 	pins_free(cl->servers);
 	free(cl);
@@ -1439,6 +1524,7 @@ client_free(struct client *cl)
 	if (cl == NULL)
 		return;
 	keypair_free(cl->id);
+	keypair_free(cl->prev);
 	pins_free(cl->contacts);
 	pins_free(cl->servers);
 	sodium_memzero(cl, sizeof(*cl));

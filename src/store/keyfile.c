@@ -176,9 +176,10 @@ out:
 	return rc;
 }
 
-/* Makes a key pair and writes it to path if nothing is there yet. */
+/* Writes kp to path: replacing what is there, or only if nothing is. */
 static int
-create_key(const char *path, struct keypair *kp, char *err, size_t errlen)
+write_key(const char *path, const struct keypair *kp, int replace,
+    char *err, size_t errlen)
 {
 	char *text = NULL, b64[PUBKEY_B64_LEN + 1];
 	const size_t cap = 256;
@@ -188,16 +189,48 @@ create_key(const char *path, struct keypair *kp, char *err, size_t errlen)
 		e2_seterr(err, errlen, "out of memory");
 		return E2_ERR_NOMEM;
 	}
-	noise_keypair(kp->priv, kp->pub);
 	sodium_bin2base64(b64, sizeof(b64), kp->priv, 32,
 	    sodium_base64_VARIANT_ORIGINAL);
 	n = snprintf(text, cap, "%sprivate %s\n", KEYFILE_HEADER, b64);
 	pubkey_to_b64(kp->pub, b64);
 	n += snprintf(text + n, cap - (size_t)n, "public %s\n", b64);
-	rc = atomic_create(path, text, (size_t)n, 0600, err, errlen);
+	rc = replace ? atomic_write(path, text, (size_t)n, 0600, err, errlen) :
+	    atomic_create(path, text, (size_t)n, 0600, err, errlen);
 	sodium_memzero(b64, sizeof(b64));
+	sodium_memzero(text, cap);
 	sodium_free(text);
 	return rc;
+}
+
+/* Makes a key pair and writes it to path if nothing is there yet. */
+static int
+create_key(const char *path, struct keypair *kp, char *err, size_t errlen)
+{
+	noise_keypair(kp->priv, kp->pub);
+	return write_key(path, kp, 0, err, errlen);
+}
+
+int
+keyfile_save(const char *path, const struct keypair *kp, char *err,
+    size_t errlen)
+{
+	return write_key(path, kp, 1, err, errlen);
+}
+
+int
+keypair_new(struct keypair **kpp)
+{
+	struct keypair *kp;
+
+	*kpp = NULL;
+	if ((kp = calloc(1, sizeof(*kp))) == NULL ||
+	    (kp->priv = sodium_malloc(32)) == NULL) {
+		free(kp);
+		return E2_ERR_NOMEM;
+	}
+	noise_keypair(kp->priv, kp->pub);
+	*kpp = kp;
+	return 0;
 }
 
 /* Owner only, owned by us, a regular file. */

@@ -32,6 +32,11 @@ struct keypair {
 int	keyfile_load(const char *path, int create, struct keypair **kpp,
 	    int *createdp, char *err, size_t errlen);
 void	keypair_free(struct keypair *kp);
+/* A new random key pair (free it with keypair_free). */
+int	keypair_new(struct keypair **kpp);
+/* Writes kp to path atomically (0600), replacing any file there. */
+int	keyfile_save(const char *path, const struct keypair *kp, char *err,
+	    size_t errlen);
 
 /* Base64 (standard alphabet, padded: 44 characters) of a public key. */
 #define PUBKEY_B64_LEN	44

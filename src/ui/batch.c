@@ -6,7 +6,7 @@
  *   {"event":"dialing","peer":...}
  *   {"event":"ringing","peer":...,"key":...}
  *   {"event":"incoming","peer":...,"key":...,"fingerprint":...}
- *   {"event":"key_changed","peer":...,"old_fingerprint":...,"fingerprint":...,"verified":bool}
+ *   {"event":"key_changed","peer":...,"old_fingerprint":...,"fingerprint":...,"verified":bool,"signed_by_old_key":bool}
  *   {"event":"security_code","code":"01234 56789 01234 56789"}
  *   {"event":"answered","peer":...}
  *   {"event":"media","path":...}
@@ -128,6 +128,8 @@ batch_event(void *arg, const struct cl_event *ev)
 		kv("fingerprint", m->peer_fp);
 		printf(",\"verified\":%s",
 		    m->peer_key == KEY_CHANGED_VERIFIED ? "true" : "false");
+		printf(",\"signed_by_old_key\":%s",
+		    m->peer_moved ? "true" : "false");
 		break;
 	case CL_EV_ANSWERED:
 		printf("{\"event\":\"answered\"");

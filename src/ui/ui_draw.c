@@ -935,7 +935,9 @@ draw_keywarn(struct ui *u, const struct cl_model *m)
 	struct pen p;
 	int incoming = m->state == CL_INCOMING || !m->outgoing;
 
-	box_open(u, &b, 12, BOX_MAXW, "WARNING: KEY CHANGED", loud);
+	box_open(u, &b, 12, BOX_MAXW, m->peer_moved ?
+	    "KEY CHANGED, SIGNED BY THE OLD KEY" : "WARNING: KEY CHANGED",
+	    loud);
 	b.row++;
 	box_row(&b, &p);
 	pen_s(&p, "The key of ", loud);
@@ -944,6 +946,13 @@ draw_keywarn(struct ui *u, const struct cl_model *m)
 	if (m->peer_key == KEY_CHANGED_VERIFIED)
 		pen_s(&p, " and verified", loud);
 	pen_s(&p, ".", loud);
+	if (m->peer_moved) {
+		box_row(&b, &p);
+		pen_s(&p, "The old key signed the move to the new one", loud);
+		if (m->peer_key == KEY_CHANGED_VERIFIED)
+			pen_s(&p, ": accepting keeps it verified", loud);
+		pen_s(&p, ".", loud);
+	}
 	box_row(&b, &p);
 	pen_s(&p, "old: ", loud);
 	pen_safe(u, &p, m->old_fp[0] != '\0' ? m->old_fp : "?", loud);
@@ -951,9 +960,11 @@ draw_keywarn(struct ui *u, const struct cl_model *m)
 	pen_s(&p, "new: ", loud);
 	pen_safe(u, &p, m->peer_fp[0] != '\0' ? m->peer_fp : "?", loud);
 	box_row(&b, &p);
-	pen_s(&p, "Someone may be in the middle, or ", loud);
-	pen_safe(u, &p, m->peer, loud);
-	pen_s(&p, " has a new device.", loud);
+	if (!m->peer_moved) {
+		pen_s(&p, "Someone may be in the middle, or ", loud);
+		pen_safe(u, &p, m->peer, loud);
+		pen_s(&p, " has a new device.", loud);
+	}
 	box_text(&b, incoming ?
 	    "Answering accepts the new key: compare the security code" :
 	    "Going on accepts the new key: compare the security code",
