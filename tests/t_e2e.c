@@ -23,6 +23,7 @@
 
 #include "e2e.h"
 #include "err.h"
+#include "keymove.h"
 #include "sigmsg.h"
 
 #define ID	0x0102030405060708ULL
@@ -590,6 +591,39 @@ test_dup(void **state)
 	run_free(&r);
 }
 
+/* The server's check of a name move (keymove.h). */
+static void
+test_keymove(void **state)
+{
+	uint8_t srv_priv[32], srv_pub[32], proof[KEYMOVE_LEN];
+	struct keys k;
+
+	(void)state;
+	vector_keys(&k);
+	fill(srv_priv, 32, 0xc0);
+	assert_int_equal(noise_pubkey(srv_priv, srv_pub), 0);
+	/* o moves "alice" to a's key */
+	assert_int_equal(keymove_proof(proof, k.o_priv, k.o_pub, srv_pub,
+	    "alice", k.a_pub), 0);
+	assert_memory_equal(proof, k.o_pub, 32);
+	assert_int_equal(keymove_check(proof, srv_priv, "alice", k.a_pub), 0);
+	/* not for another name, another new key, another server */
+	assert_int_equal(keymove_check(proof, srv_priv, "alicf", k.a_pub),
+	    E2_ERR_AUTH);
+	assert_int_equal(keymove_check(proof, srv_priv, "alice", k.b_pub),
+	    E2_ERR_AUTH);
+	assert_int_equal(keymove_check(proof, k.b_priv, "alice", k.a_pub),
+	    E2_ERR_AUTH);
+	/* nor with the old key replaced by another */
+	memcpy(proof, k.b_pub, 32);
+	assert_int_equal(keymove_check(proof, srv_priv, "alice", k.a_pub),
+	    E2_ERR_AUTH);
+	/* a low-order "old key" is refused, never a match */
+	memset(proof, 0, 32);
+	assert_int_equal(keymove_check(proof, srv_priv, "alice", k.a_pub),
+	    E2_ERR_AUTH);
+}
+
 static void
 print_vector(void)
 {
@@ -638,6 +672,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_seal),
 		cmocka_unit_test(test_state),
 		cmocka_unit_test(test_dup),
+		cmocka_unit_test(test_keymove),
 	};
 
 	if (sodium_init() < 0)

@@ -404,7 +404,7 @@ test_bitflips(void **state)
 static void
 test_unknown_type(void **state)
 {
-	static const uint8_t types[] = { 0x00, 0x0b, 0x0f, 0x15, 0x7f, 0x80,
+	static const uint8_t types[] = { 0x00, 0x0c, 0x0f, 0x15, 0x7f, 0x80,
 	    0xff };
 	struct sigmsg m;
 	uint8_t out[16];
@@ -1176,6 +1176,24 @@ test_sealed(void **state)
 	(void)sigmsg_set_e2e(&m, blob, 32);
 	assert_int_equal(sigmsg_encode_inner(&m, out, sizeof(out), &n),
 	    E2_ERR_INVAL);
+	/* MOVE: NAME and a 64-byte MOVEPROOF, nothing else */
+	{
+		uint8_t proof[64];
+		static const uint8_t move_short[] = { SIG_MOVE,
+		    0x02, 0x00, 0x01, 'a', 0x0a, 0x00, 0x01, 0x00 };
+
+		memset(proof, 0x5a, sizeof(proof));
+		sigmsg_init(&m, SIG_MOVE);
+		(void)sigmsg_set_name(&m, "alice");
+		sigmsg_set_moveproof(&m, proof);
+		assert_int_equal(sigmsg_encode(&m, out, sizeof(out), &n), 0);
+		assert_int_equal(n, 1 + 3 + 5 + 3 + 64);
+		assert_int_equal(decode_copy(&d, out, n), 0);
+		assert_memory_equal(d.moveproof, proof, 64);
+		assert_string_equal(sigmsg_type_name(SIG_MOVE), "move");
+		assert_int_equal(sigmsg_decode(&d, move_short,
+		    sizeof(move_short)), E2_ERR_MALFORMED);
+	}
 	/* REJECT needs its REASON inside; DIAL has no sealed form */
 	sigmsg_init(&m, SIG_REJECT);
 	sigmsg_set_call(&m, 9);
