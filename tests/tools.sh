@@ -131,8 +131,8 @@ nwords=$(wc -l <"$T/calls")
 ncmds=$(awk '{ print $2 }' "$T/calls" | sort -u | wc -l)
 if [ -s "$T/unlisted" ]; then
 	for name in $(awk '{ print $2 }' "$T/unlisted" | sort -u); do
-		at=$(awk -v n="$name" '$2 == n { print $1 }' "$T/unlisted" |
-		    head -n 5 | tr '\n' ' ')
+		at=$(awk -v n="$name" '$2 == n && k++ < 5 { printf "%s%s", s, $1; s = ", " }' \
+		    "$T/unlisted")
 		not_ok "$at runs '$name', which tests/tools.sh does not list: add it to TOOLS there, and its Debian package to PKGS in scripts/setup"
 	done
 else
