@@ -42,6 +42,7 @@ OPERATORS = sorted(SEPARATORS | REDIRECTS, key=len, reverse=True)
 ASSIGN = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 VARIABLE = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*|\{[A-Za-z_][A-Za-z0-9_]*\})$")
 ALL_ARGS = {'"$@"', "$@", '"$*"', "$*"}
+PARAMETER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]")
 
 
 class LexError(Exception):
@@ -49,8 +50,9 @@ class LexError(Exception):
 
 
 class Word:
-    def __init__(self, line):
+    def __init__(self, line, start=0):
         self.line = line
+        self.start = start      # where it begins in the text
         self.chars = []         # the word with quotes removed
         self.raw = ""           # the word as written
         self.quoted = False
@@ -110,8 +112,7 @@ class Lexer:
         def cur():
             nonlocal word
             if word is None:
-                word = Word(self.line)
-                word.start = self.i
+                word = Word(self.line, self.i)
             return word
 
         while self.i < len(s):
@@ -280,8 +281,7 @@ class Lexer:
                 self.line += c == "\n"
                 self.i += 1
         else:
-            m = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9@*#?$!-]").match(
-                s, self.i + 1)
+            m = PARAMETER.match(s, self.i + 1)
             if m:
                 self.i = m.end()
             else:
@@ -325,7 +325,7 @@ class Parser:
         self.depth = 0
         self.pending = None     # a function whose body is next
 
-    def run(self, toks, line=None):
+    def run(self, toks):
         k = 0
         cur = []
         expect_pattern = False
