@@ -47,11 +47,16 @@ pulseaudio -n --daemonize=no --exit-idle-time=-1 --system=false \
 PA_PID=$!
 PIDS="$PIDS $PA_PID"
 n=50
-until pactl info >/dev/null 2>&1; do
+until pactl info >/dev/null 2>"$P/pactl.err"; do
 	n=$((n - 1))
 	if [ "$n" -le 0 ] || ! kill -0 "$PA_PID" 2>/dev/null; then
 		sed 's/^/# /' "$P/out" "$P/log" 2>/dev/null | tail -n 15
-		skip_all "the private pulseaudio daemon did not start"
+		why=$(grep -h '^E:' "$P/out" "$P/log" 2>/dev/null | head -n 1)
+		[ -n "$why" ] || why=$(cat "$P/out" "$P/log" 2>/dev/null | tail -n 1)
+		if kill -0 "$PA_PID" 2>/dev/null; then
+			skip_all "the private pulseaudio daemon did not answer \"pactl info\" in 5 s ($(head -n 1 "$P/pactl.err")): ${why:-it logged nothing}"
+		fi
+		skip_all "the private pulseaudio daemon did not start: ${why:-it logged nothing}"
 	fi
 	sleep 0.1
 done
@@ -81,8 +86,8 @@ ctl.!default { type pulse server "unix:$SOCK" }
 EOF
 
 espeak-ng -w "$T/speech.wav" "The quick brown fox jumps over the lazy dog. \
-Encrypted calls from a terminal." 2>/dev/null ||
-    skip_all "espeak-ng cannot speak here"
+Encrypted calls from a terminal." 2>"$T/espeak.err" ||
+    skip_all "espeak-ng cannot speak here: $(head -n 1 "$T/espeak.err")"
 sox "$T/speech.wav" -r 48000 -c 1 -b 16 "$T/in.wav"
 dur=$(soxi -D "$T/in.wav")
 sleep 2	# the keep-alive reader gets the sink out of its idle block

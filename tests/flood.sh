@@ -39,7 +39,8 @@ SIGCLIENT=${SIGCLIENT:-$top_builddir/tests/sigclient}
 [ -x "$SIGCLIENT" ] || skip_all "tests/sigclient is not built"
 command -v python3 >/dev/null 2>&1 || skip_all "python3 is needed for free_port"
 python3 -c 'import socket; socket.socket().bind(("127.0.0.2", 0))' \
-    2>/dev/null || skip_all "cannot bind 127.0.0.2 (all of 127/8 must be loopback)"
+    2>"$T/bind.err" ||
+    skip_all "cannot bind 127.0.0.2 (all of 127/8 must be loopback): $(tail -n 1 "$T/bind.err")"
 
 FLOOD_S=20		# the attack
 HS_TIMEOUT_MS=10000	# the server's default handshake timeout

@@ -53,7 +53,8 @@ start_server || { not_ok "server starts"; finish; }
 configure alice; configure bob
 
 final() { sed -n '/"final":true/{s/.*"'"$2"'":\([-0-9.]*\).*/\1/p;q}' "$1"; }
-pst() { sed -n "/^$1 /s/.* $2=\([0-9]*\).*/\1/p" "$3"; }
+# pst DIRECTION NAME FILE: a counter of the proxy (0 when it wrote none)
+pst() { v=$(sed -n "/^$1 /s/.* $2=\([0-9]*\).*/\1/p" "$3"); echo "${v:-0}"; }
 above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 within() { awk -v v="$1" -v lo="$2" -v hi="$3" 'BEGIN { exit !(v >= lo && v <= hi) }'; }
 

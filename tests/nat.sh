@@ -26,7 +26,7 @@
 #       checks punch through and the path is the IPv6 host pair.
 . "$top_srcdir/tests/lib.sh"
 [ "$(id -u)" -eq 0 ] || skip_all "needs root for network namespaces and nftables"
-for t in ip nft espeak-ng sox; do
+for t in ip nft sysctl python3 espeak-ng sox; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
 done
 WAVCMP="$top_builddir/tests/wavcmp"
@@ -46,8 +46,23 @@ cleanup_all() {
 	net_cleanup
 }
 trap cleanup_all EXIT INT TERM
+# need WHY COMMAND...: what this machine must be able to do; where it
+# cannot, the test is skipped with WHY, the command and its error.
+need() {
+	w=$1; shift
+	"$@" 2>"$T/need.err" || {
+		rc=$?
+		skip_all "$w: \"$*\" failed (exit $rc): $(head -n 1 "$T/need.err")"
+	}
+}
 for n in $NS; do
-	ip netns add "$n" || skip_all "cannot create network namespaces here"
+	need "cannot create network namespaces here" ip netns add "$n"
+done
+# Entering one (ip netns exec, ip -n) also makes / a slave mount and
+# mounts a /sys of the namespace: that fails where / is not a mount point
+# (a chroot).
+need "cannot enter a network namespace here" ip netns exec "$P-inet" true
+for n in $NS; do
 	ip -n "$n" link set lo up
 done
 inx() { n=$1; shift; ip netns exec "$P-$n" "$@"; }
@@ -56,10 +71,11 @@ inx() { n=$1; shift; ip netns exec "$P-$n" "$@"; }
 inx_bg() { n=$1; shift; exec ip netns exec "$P-$n" "$@"; }
 
 # The internet: a bridge, and one veth to it from each public host.
-ip -n $P-inet link add br0 type bridge
+need "cannot make a bridge in a namespace" ip -n $P-inet link add br0 type bridge
 ip -n $P-inet link set br0 up
 uplink() {	# uplink NS ADDR
-	ip -n $P-inet link add "to$1" type veth peer name wan netns "$P-$1"
+	need "cannot make a veth pair between namespaces" \
+	    ip -n $P-inet link add "to$1" type veth peer name wan netns "$P-$1"
 	ip -n $P-inet link set "to$1" master br0 up
 	ip -n "$P-$1" addr add "$2/24" dev wan
 	ip -n "$P-$1" link set wan up
@@ -75,7 +91,8 @@ lan() {		# lan NAT CLIENT NET
 	ip -n "$P-$2" addr add "$3.2/24" dev eth0
 	ip -n "$P-$2" link set eth0 up
 	ip -n "$P-$2" route add default via "$3.1"
-	inx "$1" sysctl -qw net.ipv4.ip_forward=1
+	need "cannot turn on forwarding in a namespace" \
+	    ip netns exec "$P-$1" sysctl -qw net.ipv4.ip_forward=1
 }
 lan nata cla 10.0.1
 lan natb clb 10.0.2
@@ -103,7 +120,8 @@ table inet fw {
 }
 EOF
 }
-nat nata cone || skip_all "nftables masquerade is not available here"
+nat nata cone 2>"$T/nft.err" ||
+    skip_all "nftables masquerade is not available here: \"ip netns exec $P-nata nft -f -\" failed: $(head -n 1 "$T/nft.err")"
 nat natb cone
 
 # The server, in its namespace.
@@ -136,6 +154,7 @@ sox "$T/s2.wav" -r 48000 -c 1 -b 16 "$T/alice.wav" pad 1.5 0
 # send a sentence; bob hangs up when his has been sent.
 call() {
 	tag=$1; shift
+	apid="" bpid=""
 	inx_bg cla env HOME="$T/alice" XDG_CONFIG_HOME="$T/alice/config" \
 	    XDG_DATA_HOME="$T/alice/data" E2CALL_HOME= \
 	    timeout 60 "$E2CALL" listen --batch --auto-answer --once \
@@ -150,9 +169,14 @@ call() {
 	    >"$T/$tag.b" 2>"$T/$tag.b.err" &
 	bpid=$!; PIDS="$PIDS $bpid"
 }
-finish_call() {	# finish_call TAG: waits; brc, arc
-	wait $bpid; brc=$?
-	wait $apid; arc=$?
+finish_call() {	# finish_call TAG: waits for both sides
+	if [ -z "$bpid" ]; then
+		not_ok "$1: alice registered, so bob could dial"
+		kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null
+		return
+	fi
+	wait "$bpid"; brc=$?
+	wait "$apid"; arc=$?
 	check "$1: both sides exit 0 ($brc, $arc)" test "$brc" -eq 0 -a "$arc" -eq 0
 }
 media_kind() { json_field "$1" media kind; }

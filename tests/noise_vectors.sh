@@ -12,5 +12,6 @@ for dir in "${NOISE_VECTORS_DIR:-}" "$top_srcdir/tests/vectors"; do
 		check "vectors in $f" "$top_builddir/tests/noise_vectors" "$f"
 	done
 done
-[ "$ran" -eq 1 ] || skip_all "no Noise vector files found"
+[ "$ran" -eq 1 ] ||
+	skip_all "no Noise vector files (*.json) in '${NOISE_VECTORS_DIR:-}' or $top_srcdir/tests/vectors"
 finish

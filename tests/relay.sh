@@ -34,6 +34,7 @@ above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 # call TAG "ALICE OPTIONS" "BOB OPTIONS": alice listens, bob dials; both
 # speak; bob hangs up when his sentence has been sent.
 call() {
+	apid="" bpid=""
 	as_user_bg alice timeout 60 "$E2CALL" listen --batch --auto-answer --once \
 		--play "$T/alice.wav" --record "$T/$1.alice.wav" $2 \
 		>"$T/$1.a" 2>"$T/$1.a.err" &
@@ -44,9 +45,14 @@ call() {
 		>"$T/$1.b" 2>"$T/$1.b.err" &
 	bpid=$!; PIDS="$PIDS $bpid"
 }
-finish_call() {
-	wait $bpid; brc=$?
-	wait $apid; arc=$?
+finish_call() {	# finish_call TAG: waits for both sides
+	if [ -z "$bpid" ]; then
+		not_ok "$1: alice registered, so bob could dial"
+		kill "$apid" 2>/dev/null; wait "$apid" 2>/dev/null
+		return
+	fi
+	wait "$bpid"; brc=$?
+	wait "$apid"; arc=$?
 	check "$1: both sides exit 0 ($brc, $arc)" test "$brc" -eq 0 -a "$arc" -eq 0
 }
 speech() {
