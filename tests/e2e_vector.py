@@ -670,6 +670,36 @@ def parse_vector(text):
     return v
 
 
+def parse_vector_values(text):
+    """5.1.7: one-line values and `NAME (N bytes)` blocks, as in 5.1.6."""
+    v = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        body = lines[i].strip()
+        indented = lines[i].startswith("    ")
+        i += 1
+        if not indented:
+            continue
+        m = re.fullmatch(r"(.+?) \((\d+) bytes\)", body)
+        if m:
+            hexs = ""
+            while i < len(lines) and re.fullmatch(r"\s+[0-9a-f]+\s*", lines[i]):
+                hexs += lines[i].strip()
+                i += 1
+            b = unhex(hexs)
+            if len(b) != int(m.group(2)):
+                raise DocError("'%s' has %d bytes, its heading says %s"
+                               % (m.group(1), len(b), m.group(2)))
+            v[m.group(1)] = b
+            continue
+        m = (re.fullmatch(r"(\S.*?)\s+([0-9a-f]{16,})", body) or
+             re.fullmatch(r"(\S.*?)\s+(\d{5}(?: \d{5}){3})", body))
+        if m:
+            v[m.group(1)] = m.group(2)
+    return v
+
+
 def vector_value(v, label, as_hex=True):
     if label not in v:
         raise DocError("5.1.6: no value '%s'" % label)
@@ -1136,6 +1166,46 @@ def main(argv):
         return bad
     tap.run("5.1.4: a SEALED opens only under its direction, type and call id",
             check_seal_direction)
+
+    # 5.1.7: the same inputs with move proofs both ways.
+    def check_move_vector():
+        r = need()
+        t = section(secs, "5.1.7")
+        w = parse_vector_values(t)
+        v = r.v
+        g = lambda label: vector_value(v, label)
+        for lab in ("caller old private", "caller old public",
+                    "callee old private", "callee old public", "commit",
+                    "security code", "message 2", "message 3"):
+            if lab not in w:
+                raise DocError("5.1.7: no value '%s'" % lab)
+        bad = []
+        if x25519_pub(unhex(w["caller old private"])) != unhex(w["caller old public"]):
+            bad.append("caller old public is not X25519(caller old private)")
+        if x25519_pub(unhex(w["callee old private"])) != unhex(w["callee old public"]):
+            bad.append("callee old public is not X25519(callee old private)")
+        c = Caller(v["call id"], v["caller"], v["callee"],
+                   g("caller static private"), g("caller ephemeral private"),
+                   g("nonce"), old=unhex(w["caller old private"]))
+        e = Callee(v["call id"], v["caller"], v["callee"],
+                   g("callee static private"), g("callee ephemeral private"),
+                   old=unhex(w["callee old private"]))
+        m1 = c.message1()
+        e.read_message1(m1)
+        m2 = e.message2()
+        c.read_message2(m2)
+        m3 = c.message3()
+        e.read_message3(m3)
+        bad += cmp(c.commit, unhex(w["commit"])) or []
+        bad += cmp(m2, w["message 2"]) or []
+        bad += cmp(m3, w["message 3"]) or []
+        bad += cmp(c.code, w["security code"]) or []
+        bad += cmp(e.code, w["security code"]) or []
+        if c.peer_old != unhex(w["callee old public"]) or \
+                e.peer_old != unhex(w["caller old public"]):
+            bad.append("a side does not see the peer's old key")
+        return bad
+    tap.run("5.1.7: the vector with move proofs both ways", check_move_vector)
 
     # 6.2 security code vectors.
     def code_rows():

@@ -32,6 +32,7 @@ struct keys {
 	uint8_t	a_priv[32], a_pub[32];	/* caller, alice */
 	uint8_t	b_priv[32], b_pub[32];	/* callee, bob */
 	uint8_t	o_priv[32], o_pub[32];	/* a key someone had before */
+	uint8_t	p_priv[32], p_pub[32];	/* another one */
 	struct e2e_fixed fa, fb;
 };
 
@@ -54,6 +55,8 @@ vector_keys(struct keys *k)
 	fill(k->fb.e, 32, 0x60);
 	fill(k->fa.nonce, 32, 0x80);
 	fill(k->o_priv, 32, 0xa0);
+	fill(k->p_priv, 32, 0xe0);
+	assert_int_equal(noise_pubkey(k->p_priv, k->p_pub), 0);
 	assert_int_equal(noise_pubkey(k->a_priv, k->a_pub), 0);
 	assert_int_equal(noise_pubkey(k->b_priv, k->b_pub), 0);
 	assert_int_equal(noise_pubkey(k->o_priv, k->o_pub), 0);
@@ -93,8 +96,8 @@ run_ok(struct run *r, const struct keys *k, int a_moved, int b_moved)
 		ia.old_pub = k->o_pub;
 	}
 	if (b_moved) {
-		ib.old_priv = k->o_priv;
-		ib.old_pub = k->o_pub;
+		ib.old_priv = b_moved == 2 ? k->p_priv : k->o_priv;
+		ib.old_pub = b_moved == 2 ? k->p_pub : k->o_pub;
 	}
 	memset(r, 0, sizeof(*r));
 	assert_int_equal(e2e_caller_start(&r->a, ID, "alice", "bob", &ia,
@@ -230,6 +233,43 @@ test_vector(void **state)
 	    &n), 0);
 	assert_int_equal(n, sizeof(v_accept_pt));
 	assert_memory_equal(pt, v_accept_pt, n);
+	run_free(&r);
+}
+
+/* 5.1.7: move proofs both ways. */
+static const char v7_commit[] =
+    "7579c23752b482afb0299ee28abc246e6062f2359c1a023ee8b05c5ab9b6a955";
+static const char v7_msg2[] =
+    "675dd574ed7789310b3d2e7681f3790b466c773b1521fecf36577958371ea52f"
+    "4dd8912b935d3c40761704108c8cd2781a52531a142457fc1c12e161f23c48e1"
+    "c19fd19ad5f6ab6928216ac5e9e2a031b5ad24e0e07fba018bdae9d6cbf283b4"
+    "2ec7caada89e8c1f24ec18a05460ae13d10b21d48d02817c45496de7e3ce13cf"
+    "9e85215281d767789672394dc00cd9a84222a9df579ee07fe70ec86aca40dbc8";
+static const char v7_msg3[] =
+    "9f479613244745c2f0731a255c6fbe6cc54ab67ea874c0fa9ac756a6948a4205"
+    "b4ef8196bfb226f1c66b4f178db8485f1cf0b38a5f4915069c9f18a2df90a9cc"
+    "2be736da8e14e17e5bed0b849d312016c9c9587de14987ebad26a6367e692c5b"
+    "5f3561e297a1940f4559538f54f6c5621e3ab7e619a8c7a7b5011525ee5ea46c"
+    "69b97cff79ade9f2d593afb86f28b8066ea37667f405fd4dd1f4a932a9e63796";
+
+static void
+test_move_vector(void **state)
+{
+	struct keys k;
+	struct run r;
+
+	(void)state;
+	vector_keys(&k);
+	run_ok(&r, &k, 1, 2);
+	check_hex(v7_commit, r.a->commit, 32);
+	check_hex(v7_msg2, r.m2, r.l2);
+	check_hex(v7_msg3, r.m3, r.l3);
+	assert_string_equal(r.a->code, "14093 25964 59667 31512");
+	assert_string_equal(r.b->code, r.a->code);
+	assert_true(r.a->peer_moved);
+	assert_memory_equal(r.a->peer_old_pub, k.p_pub, 32);
+	assert_true(r.b->peer_moved);
+	assert_memory_equal(r.b->peer_old_pub, k.o_pub, 32);
 	run_free(&r);
 }
 
@@ -624,6 +664,28 @@ test_keymove(void **state)
 	    E2_ERR_AUTH);
 }
 
+/* 5.1.7: the same with move proofs both ways (caller from o, callee
+   from p). */
+static void
+print_move_vector(void)
+{
+	struct keys k;
+	struct run r;
+
+	vector_keys(&k);
+	run_ok(&r, &k, 1, 2);
+	hex("caller's old private", k.o_priv, 32);
+	hex("caller's old public", k.o_pub, 32);
+	hex("callee's old private", k.p_priv, 32);
+	hex("callee's old public", k.p_pub, 32);
+	hex("commit", r.a->commit, 32);
+	hex("message 1", r.m1, r.l1);
+	hex("message 2", r.m2, r.l2);
+	hex("message 3", r.m3, r.l3);
+	printf("security code: %s\n", r.a->code);
+	run_free(&r);
+}
+
 static void
 print_vector(void)
 {
@@ -663,6 +725,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_prologue),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_vector),
+		cmocka_unit_test(test_move_vector),
 		cmocka_unit_test(test_msg1_refused),
 		cmocka_unit_test(test_msg2_payload_refused),
 		cmocka_unit_test(test_commit_checked),
@@ -679,6 +742,8 @@ main(int argc, char **argv)
 		return 1;
 	if (argc > 1 && strcmp(argv[1], "--print-vector") == 0) {
 		print_vector();
+		printf("\n");
+		print_move_vector();
 		return 0;
 	}
 	return cmocka_run_group_tests(tests, NULL, NULL);
