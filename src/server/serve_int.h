@@ -1,0 +1,116 @@
+/*
+ * serve_int.h - what the parts of the server share; see serve.h.
+ *
+ * The server is one loop and one thread for all state, in five parts,
+ * each with its own header:
+ *
+ *	serve.c		connections and dispatch: the listener, the
+ *			per-address records, the message table, the UDP
+ *			socket (its datagrams go to STUN or the relay),
+ *			the sweep timer and the signals
+ *	serve_reg.c	registrations: REGISTER, the pending names and
+ *			their batched commits (regdb.h)
+ *	serve_route.c	call routing: DIAL, the call records and the
+ *			messages relayed between the parties; presence
+ *			goes through the routing backend of
+ *			serve_route.h (serve_route_local.c)
+ *	serve_relay.c	the media relay (docs/PROTOCOL.md 5b)
+ *	serve_stun.c	the STUN Binding responder (5a.7)
+ *
+ * struct server owns everything; each part keeps its state in its own
+ * struct inside it.  A struct sclient is one accepted connection, freed
+ * by serve.c's close callback after every part has let go of it.
+ */
+#ifndef E2_SERVE_INT_H
+#define E2_SERVE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <sodium.h>
+#include <uv.h>
+
+#include "htab.h"
+#include "log.h"
+#include "nconn.h"
+#include "noise.h"
+#include "serve.h"
+#include "serve_reg.h"
+#include "serve_relay.h"
+#include "serve_route.h"
+#include "serve_stun.h"
+#include "sigmsg.h"
+
+/* Connections and a handshake token bucket per source address (IPv4
+ * address or IPv6 /64). */
+struct addrent {
+	struct hnode		 node;
+	TAILQ_ENTRY(addrent)	 idle;		/* while nconn == 0 */
+	uint8_t			 key[9];
+	uint8_t			 keylen;
+	uint32_t		 nconn;
+	uint32_t		 tokens;	/* thousandths */
+	uint64_t		 refill_ms;
+};
+
+/* One accepted connection and what the server knows about it. */
+struct sclient {
+	struct server		*srv;
+	struct nconn		*nc;
+	struct addrent		*addr;
+	LIST_ENTRY(sclient)	 link;		/* srv->clients */
+	struct hnode		 pnode;		/* the routing backend's */
+	struct pendreg		*preg;		/* registration in progress */
+	struct sclient		*preg_next;
+	struct call		*calls[SERVE_MAX_CALLS];
+	uint8_t			 ncalls;
+	uint8_t			 open;
+	uint8_t			 online;	/* presence of name */
+	uint8_t			 pub[32];
+	char			 name[SIG_NAME_MAX + 1];
+};
+
+struct server {
+	uv_loop_t		*loop;
+	struct serve_opts	 o;
+	struct nconn_limits	 lim;
+	uv_tcp_t		 listener;
+	uv_udp_t		 udp;		/* STUN and the relay */
+	int			 udp_on;
+	uv_signal_t		 sigint;
+	uv_signal_t		 sigterm;
+	uv_timer_t		 sweep;
+	uint8_t			 hkey[crypto_shorthash_KEYBYTES];
+	struct htab		 addrs;
+	LIST_HEAD(, sclient)	 clients;
+	TAILQ_HEAD(, addrent)	 idleq;
+	size_t			 nconns;
+	int			 stopping;
+	struct ratelimit	 rl;
+	struct reg		 reg;
+	struct route		 route;
+	struct relays		 relay;
+	struct stunsrv		 stun;
+};
+
+/* Keyed SipHash of p: peers cannot choose colliding keys. */
+uint64_t serve_hash(const struct server *srv, const void *p, size_t len);
+/* A log line about a peer's misbehaviour, rate limited (5a.5). */
+void	serve_log_bad(struct server *srv, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* A key's fingerprint for logs ("?" if it cannot be made). */
+void	serve_key_fp(const uint8_t pub[32], char fp[FINGERPRINT_LEN + 1]);
+/* Sends m to sc; a failure closes the connection (its close cleans up). */
+void	serve_send(struct sclient *sc, const struct sigmsg *m);
+/* ERROR(reason, TEXT = fmt ..., CALL if call, NAME if name). */
+void	serve_send_error(struct sclient *sc, enum sig_reason reason,
+	    const uint64_t *call, const char *name, const char *fmt, ...)
+	    __attribute__((format(printf, 5, 6)));
+void	serve_send_hangup(struct sclient *sc, uint64_t call,
+	    enum sig_reason reason, const char *text);
+/* Logs why, sends ERROR(protocol, why) and closes the connection. */
+void	serve_client_drop(struct sclient *sc, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+
+#endif
