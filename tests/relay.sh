@@ -253,8 +253,8 @@ def sock():
     s.bind(("127.0.0.1", 0))
     s.settimeout(0.3)
     return s
-def bind(leg, seq, key):
-    m = bytes([0xe1]) + leg.to_bytes(8, "big") + seq.to_bytes(8, "big")
+def bind(leg, seq, key, cookie=bytes(16)):
+    m = bytes([0xe1]) + leg.to_bytes(8, "big") + seq.to_bytes(8, "big") + cookie
     return m + hashlib.blake2b(m, digest_size=16, key=key).digest()
 def recv(s):
     try:
@@ -309,7 +309,7 @@ python3 - "$SERVER" "$lb" "$kb" >"$T/relay6b.out" 2>&1 <<'PY'
 import hashlib, socket, sys
 host, port = sys.argv[1].rsplit(":", 1)
 lb, kb = int(sys.argv[2]), bytes.fromhex(sys.argv[3])
-m = bytes([0xe1]) + lb.to_bytes(8, "big") + (100).to_bytes(8, "big")
+m = bytes([0xe1]) + lb.to_bytes(8, "big") + (100).to_bytes(8, "big") + bytes(16)
 m += hashlib.blake2b(m, digest_size=16, key=kb).digest()
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(0.5)

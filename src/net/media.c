@@ -99,6 +99,7 @@ struct media {
 	struct sockaddr_storage relay_addr;
 	uint64_t	 relay_leg, relay_seq, relay_seq_sent;
 	uint8_t		 relay_key[RELAY_KEYLEN];
+	uint8_t		 relay_cookie[RELAY_COOKIELEN];	/* echoed in BIND */
 	int		 relay_bound, bind_pending;
 	uint64_t	 bind_next_ms, bind_done_ms;
 
@@ -627,7 +628,8 @@ bind_send(struct media *m, uint64_t now)
 {
 	uint8_t d[RELAY_BIND_LEN];
 
-	relay_bind_seal(m->relay_leg, ++m->relay_seq, m->relay_key, d);
+	relay_bind_seal(m->relay_leg, ++m->relay_seq, m->relay_cookie,
+	    m->relay_key, d);
 	send_to(m, (struct sockaddr *)&m->relay_addr, d, sizeof(d));
 	m->bind_next_ms = now + BIND_RTX_MS;
 }

@@ -275,6 +275,7 @@ srelay_bind(struct server *srv, const uint8_t *p, size_t len,
     const struct sockaddr *from)
 {
 	uint8_t akey[RKEY_LEN], reply[RELAY_BOUND_LEN];
+	uint8_t cookie[RELAY_COOKIELEN];
 	struct rleg *l, *other;
 	uint64_t leg, seq;
 	uv_buf_t ob;
@@ -282,7 +283,8 @@ srelay_bind(struct server *srv, const uint8_t *p, size_t len,
 
 	if (relay_bind_leg(p, len, &leg) != 0 ||
 	    (l = relay_by_id(srv, leg)) == NULL || relay_over(srv, l->s) ||
-	    relay_bind_open(p, len, l->key, &seq) != 0 || seq <= l->seq)
+	    relay_bind_open(p, len, l->key, &seq, cookie) != 0 ||
+	    seq <= l->seq)
 		return;
 	l->seq = seq;
 	l->s->last_ms = uv_now(srv->loop);
