@@ -634,6 +634,30 @@ bind_send(struct media *m, uint64_t now)
 	m->bind_next_ms = now + BIND_RTX_MS;
 }
 
+/*
+ * RELAY_COOKIE: the relay wants proof that this socket's address (as it
+ * sees it) is mine before it binds the leg here.  A new cookie is echoed
+ * at once; the same one again waits for the next retransmission.
+ */
+static void
+on_cookie(struct media *m, const uint8_t *p, size_t len,
+    const struct sockaddr *from, uint64_t now)
+{
+	uint8_t cookie[RELAY_COOKIELEN];
+	uint64_t seq;
+
+	if (m->relay != RL_GRANTED || !is_relay_addr(m, from) ||
+	    relay_cookie_open(p, len, m->relay_leg, m->relay_key, &seq,
+	    cookie) != 0 || seq <= m->relay_seq_sent)
+		return;
+	if (sodium_memcmp(cookie, m->relay_cookie, sizeof(cookie)) != 0) {
+		memcpy(m->relay_cookie, cookie, sizeof(cookie));
+		m->bind_pending = 1;
+		bind_send(m, now);
+	}
+	sodium_memzero(cookie, sizeof(cookie));
+}
+
 static void
 on_bound(struct media *m, const uint8_t *p, size_t len,
     const struct sockaddr *from, uint64_t now)
@@ -690,6 +714,10 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 	}
 	if (p[0] == RELAY_BOUND) {
 		on_bound(m, p, (size_t)nread, from, now);
+		return;
+	}
+	if (p[0] == RELAY_COOKIE) {
+		on_cookie(m, p, (size_t)nread, from, now);
 		return;
 	}
 	if (!m->started)
@@ -1204,6 +1232,7 @@ close_cb(uv_handle_t *h)
 	sodium_memzero(&m->jb, sizeof(m->jb));
 	sodium_memzero(m->plain, sizeof(m->plain));
 	sodium_memzero(m->relay_key, sizeof(m->relay_key));
+	sodium_memzero(m->relay_cookie, sizeof(m->relay_cookie));
 	free(m);
 }
 
