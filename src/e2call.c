@@ -38,6 +38,8 @@ static const struct cmd cmds[] = {
 	  "  --relay-pps N           relayed packets per second per leg (default 250)\n"
 	  "  --relay-kbps N          relayed kbit/s per leg (default 512)\n"
 	  "  --relay-idle S          end a relay silent this long (default 30)\n"
+	  "  --relay-per-key N       relay legs one key may hold at once (default 8)\n"
+	  "  --relay-per-addr N      and one IPv4 address or IPv6 /64 (default 32)\n"
 	  "  -v                      log every connection\n" },
 	{ "register", cmd_register, "NAME [--server HOST:PORT]",
 	  "register NAME for my key on the server and save it in the config",

@@ -4,7 +4,8 @@
  *	e2call serve [--listen HOST:PORT] [--db PATH] [--max-conns N]
  *	    [--max-per-addr N] [--hs-rate N] [--handshake-timeout S]
  *	    [--idle-timeout S] [--ring-timeout S] [--max-relays N]
- *	    [--relay-pps N] [--relay-kbps N] [--relay-idle S] [-v]
+ *	    [--relay-pps N] [--relay-kbps N] [--relay-idle S]
+ *	    [--relay-per-key N] [--relay-per-addr N] [-v]
  *
  * Files: the database (default <data dir>/server.db) and the server's
  * static key, server_key, in the same directory as the database.
@@ -140,6 +141,8 @@ enum {
 	OPT_RELAY_PPS,
 	OPT_RELAY_KBPS,
 	OPT_RELAY_IDLE,
+	OPT_RELAY_PER_KEY,
+	OPT_RELAY_PER_ADDR,
 };
 
 static const struct option longopts[] = {
@@ -155,6 +158,8 @@ static const struct option longopts[] = {
 	{ "relay-pps", required_argument, NULL, OPT_RELAY_PPS },
 	{ "relay-kbps", required_argument, NULL, OPT_RELAY_KBPS },
 	{ "relay-idle", required_argument, NULL, OPT_RELAY_IDLE },
+	{ "relay-per-key", required_argument, NULL, OPT_RELAY_PER_KEY },
+	{ "relay-per-addr", required_argument, NULL, OPT_RELAY_PER_ADDR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -235,6 +240,18 @@ cmd_serve(int argc, char **argv)
 			if (parse_uint("--relay-idle", optarg, 1, 86400, &v))
 				return EXIT_USAGE;
 			o.relay_idle_ms = (uint32_t)v * 1000;
+			break;
+		case OPT_RELAY_PER_KEY:
+			if (parse_uint("--relay-per-key", optarg, 1, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.relay_per_key = (unsigned)v;
+			break;
+		case OPT_RELAY_PER_ADDR:
+			if (parse_uint("--relay-per-addr", optarg, 1, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.relay_per_addr = (unsigned)v;
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

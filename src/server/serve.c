@@ -43,6 +43,8 @@ serve_opts_default(struct serve_opts *o)
 	o->relay_pps = SERVE_RELAY_PPS;
 	o->relay_kbps = SERVE_RELAY_KBPS;
 	o->relay_idle_ms = SERVE_RELAY_IDLE_MS;
+	o->relay_per_key = SERVE_RELAYS_PER_KEY;
+	o->relay_per_addr = SERVE_RELAYS_PER_ADDR;
 }
 
 /* ---- shared helpers (serve_int.h) ---- */
@@ -199,6 +201,20 @@ addr_get(struct server *srv, const struct sockaddr_storage *ss)
 	return ae;
 }
 
+void
+serve_addr_ref(struct server *srv, struct addrent *ae)
+{
+	if (ae->refs++ == 0)
+		TAILQ_REMOVE(&srv->idleq, ae, idle);
+}
+
+void
+serve_addr_unref(struct server *srv, struct addrent *ae)
+{
+	if (--ae->refs == 0)
+		TAILQ_INSERT_TAIL(&srv->idleq, ae, idle);
+}
+
 /* Takes one handshake token; 0 when the bucket is empty. */
 static int
 addr_take(struct server *srv, struct addrent *ae)
@@ -218,25 +234,56 @@ addr_take(struct server *srv, struct addrent *ae)
 }
 
 static void
-addr_hold(struct server *srv, struct addrent *ae)
-{
-	if (ae->nconn++ == 0)
-		TAILQ_REMOVE(&srv->idleq, ae, idle);
-}
-
-static void
-addr_release(struct server *srv, struct addrent *ae)
-{
-	if (--ae->nconn == 0)
-		TAILQ_INSERT_TAIL(&srv->idleq, ae, idle);
-}
-
-static void
 addr_free(struct server *srv, struct addrent *ae)
 {
 	TAILQ_REMOVE(&srv->idleq, ae, idle);
 	htab_remove(&srv->addrs, &ae->node);
 	free(ae);
+}
+
+/* ---- per-key records ---- */
+
+static struct keyent *
+key_get(struct server *srv, const uint8_t pub[32])
+{
+	struct keyent *ke;
+	struct hnode *n;
+	uint64_t h = serve_hash(srv, pub, 32);
+
+	for (n = htab_first(&srv->keys, h); n != NULL; n = htab_next(n)) {
+		ke = (struct keyent *)((char *)n -
+		    offsetof(struct keyent, node));
+		if (memcmp(ke->pub, pub, 32) == 0)
+			return ke;
+	}
+	if ((ke = calloc(1, sizeof(*ke))) == NULL)
+		return NULL;
+	memcpy(ke->pub, pub, 32);
+	htab_insert(&srv->keys, &ke->node, h);
+	TAILQ_INSERT_TAIL(&srv->key_idleq, ke, idle);
+	return ke;
+}
+
+void
+serve_key_ref(struct server *srv, struct keyent *ke)
+{
+	if (ke->refs++ == 0)
+		TAILQ_REMOVE(&srv->key_idleq, ke, idle);
+}
+
+void
+serve_key_unref(struct server *srv, struct keyent *ke)
+{
+	if (--ke->refs == 0)
+		TAILQ_INSERT_TAIL(&srv->key_idleq, ke, idle);
+}
+
+static void
+key_free(struct server *srv, struct keyent *ke)
+{
+	TAILQ_REMOVE(&srv->key_idleq, ke, idle);
+	htab_remove(&srv->keys, &ke->node);
+	free(ke);
 }
 
 /* ---- dispatch ---- */
@@ -355,8 +402,14 @@ on_open(struct nconn *nc, void *arg)
 
 	if (sc == NULL)
 		return;
-	sc->open = 1;
 	nconn_remote_static(nc, sc->pub);
+	if ((sc->key = key_get(sc->srv, sc->pub)) == NULL) {
+		nconn_close(nc, "out of memory");
+		return;
+	}
+	serve_key_ref(sc->srv, sc->key);
+	sc->key->nconn++;
+	sc->open = 1;
 	sigmsg_init(&mout, SIG_WELCOME);
 	mout.version = SIG_VERSION;
 	mout.fields |= 1u << SIG_T_VERSION;
@@ -401,7 +454,12 @@ on_close(struct nconn *nc, int err, const char *why, void *arg)
 		log_debug("%s: closed: %s", nconn_peer_str(nc), why);
 	reg_unwait(sc);
 	route_client_gone(sc);
-	addr_release(srv, sc->addr);
+	if (sc->key != NULL) {
+		sc->key->nconn--;
+		serve_key_unref(srv, sc->key);
+	}
+	sc->addr->nconn--;
+	serve_addr_unref(srv, sc->addr);
 	LIST_REMOVE(sc, link);
 	srv->nconns--;
 	free(sc);
@@ -468,7 +526,8 @@ on_connection(uv_stream_t *ls, int status)
 		refuse(srv, nc, "too many new connections from this address");
 		return;
 	}
-	addr_hold(srv, ae);
+	ae->nconn++;
+	serve_addr_ref(srv, ae);
 	sc->srv = srv;
 	sc->nc = nc;
 	sc->addr = ae;
@@ -540,16 +599,19 @@ sweep_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
 	struct addrent *ae;
+	struct keyent *ke;
 	uint64_t now = uv_now(srv->loop), full_ms;
 
 	route_sweep(srv, now);
+	srelay_sweep(srv, now);
 	/* An idle address record goes once its bucket would be full. */
 	full_ms = srv->o.hs_rate > 0 ?
 	    (uint64_t)srv->o.hs_burst * 1000 / srv->o.hs_rate : 0;
 	while ((ae = TAILQ_FIRST(&srv->idleq)) != NULL &&
 	    now - ae->refill_ms >= full_ms)
 		addr_free(srv, ae);
-	srelay_sweep(srv, now);
+	while ((ke = TAILQ_FIRST(&srv->key_idleq)) != NULL)
+		key_free(srv, ke);
 }
 
 static void
@@ -600,12 +662,17 @@ server_free(struct server *srv)
 {
 	struct addrent *ae;
 
+	struct keyent *ke;
+
+	srelay_free(srv);
 	while ((ae = TAILQ_FIRST(&srv->idleq)) != NULL)
 		addr_free(srv, ae);
-	srelay_free(srv);
+	while ((ke = TAILQ_FIRST(&srv->key_idleq)) != NULL)
+		key_free(srv, ke);
 	route_free(srv);
 	reg_free(srv);
 	htab_free(&srv->addrs);
+	htab_free(&srv->keys);
 	sodium_memzero(srv->hkey, sizeof(srv->hkey));
 	free(srv);
 }
@@ -635,8 +702,10 @@ serve_run(const struct serve_opts *o)
 	crypto_shorthash_keygen(srv->hkey);
 	LIST_INIT(&srv->clients);
 	TAILQ_INIT(&srv->idleq);
+	TAILQ_INIT(&srv->key_idleq);
 	if (srelay_init(srv) != 0 || route_init(srv) != 0 ||
-	    reg_init(srv) != 0 || htab_init(&srv->addrs, 256) != 0) {
+	    reg_init(srv) != 0 || htab_init(&srv->addrs, 256) != 0 ||
+	    htab_init(&srv->keys, 256) != 0) {
 		log_error("out of memory");
 		server_free(srv);
 		return E2_ERR_NOMEM;

@@ -34,6 +34,14 @@
 #define SERVE_RELAY_PPS		250	/* packets per second, per leg */
 #define SERVE_RELAY_KBPS	512	/* kbit/s per leg (bursts of 1 s) */
 #define SERVE_RELAY_IDLE_MS	30000	/* a relay without datagrams ends */
+#define SERVE_RELAYS_PER_KEY	8	/* relay legs granted to one key */
+#define SERVE_RELAYS_PER_ADDR	32	/*   and to one address, at once */
+#define SERVE_RELAY_ORPHAN_MS	10000	/* a relay none of whose parties
+					   is connected ends this soon */
+#define SERVE_RELAY_CTL_MS	100	/* answers to BINDs, per leg: one */
+#define SERVE_RELAY_CTL_BURST	10	/*   per 100 ms, bursts of 10 */
+#define SERVE_COOKIE_MS		120000	/* the relay's cookie secret is
+					   replaced this often */
 /* Largest frame: SIG_MSG_MAX plaintext + the 16-byte tag (+2 header). */
 
 struct serve_opts {
@@ -51,6 +59,8 @@ struct serve_opts {
 	unsigned		 relay_pps;
 	unsigned		 relay_kbps;
 	uint32_t		 relay_idle_ms;
+	unsigned		 relay_per_key;
+	unsigned		 relay_per_addr;
 };
 
 /* Fills o with the defaults above (listen, key and db left zero). */

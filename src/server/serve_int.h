@@ -42,16 +42,31 @@
 #include "serve_stun.h"
 #include "sigmsg.h"
 
-/* Connections and a handshake token bucket per source address (IPv4
- * address or IPv6 /64). */
+/*
+ * What the server counts per source address (an IPv4 address or an IPv6
+ * /64) and per client key.  A record lives while something holds it (a
+ * connection, a relay leg charged to it) and, once idle, until its
+ * buckets are full again, so forgetting it loses nothing.
+ */
 struct addrent {
 	struct hnode		 node;
-	TAILQ_ENTRY(addrent)	 idle;		/* while nconn == 0 */
+	TAILQ_ENTRY(addrent)	 idle;		/* while refs == 0 */
 	uint8_t			 key[9];
 	uint8_t			 keylen;
-	uint32_t		 nconn;
-	uint32_t		 tokens;	/* thousandths */
+	uint32_t		 refs;
+	uint32_t		 nconn;		/* connections */
+	uint32_t		 nrelays;	/* relay legs granted */
+	uint32_t		 tokens;	/* handshakes, thousandths */
 	uint64_t		 refill_ms;
+};
+
+struct keyent {
+	struct hnode		 node;
+	TAILQ_ENTRY(keyent)	 idle;		/* while refs == 0 */
+	uint8_t			 pub[32];
+	uint32_t		 refs;
+	uint32_t		 nconn;		/* open connections */
+	uint32_t		 nrelays;	/* relay legs granted */
 };
 
 /* One accepted connection and what the server knows about it. */
@@ -59,6 +74,7 @@ struct sclient {
 	struct server		*srv;
 	struct nconn		*nc;
 	struct addrent		*addr;
+	struct keyent		*key;		/* once the handshake is done */
 	LIST_ENTRY(sclient)	 link;		/* srv->clients */
 	struct hnode		 pnode;		/* the routing backend's */
 	struct pendreg		*preg;		/* registration in progress */
@@ -83,8 +99,10 @@ struct server {
 	uv_timer_t		 sweep;
 	uint8_t			 hkey[crypto_shorthash_KEYBYTES];
 	struct htab		 addrs;
+	struct htab		 keys;
 	LIST_HEAD(, sclient)	 clients;
 	TAILQ_HEAD(, addrent)	 idleq;
+	TAILQ_HEAD(, keyent)	 key_idleq;
 	size_t			 nconns;
 	int			 stopping;
 	struct ratelimit	 rl;
@@ -93,6 +111,12 @@ struct server {
 	struct relays		 relay;
 	struct stunsrv		 stun;
 };
+
+/* Hold and let go of a record (serve.c frees idle ones). */
+void	serve_addr_ref(struct server *srv, struct addrent *ae);
+void	serve_addr_unref(struct server *srv, struct addrent *ae);
+void	serve_key_ref(struct server *srv, struct keyent *ke);
+void	serve_key_unref(struct server *srv, struct keyent *ke);
 
 /* Keyed SipHash of p: peers cannot choose colliding keys. */
 uint64_t serve_hash(const struct server *srv, const void *p, size_t len);

@@ -13,6 +13,7 @@
 #include "netaddr.h"
 #include "relay.h"
 #include "serve_int.h"
+#include "tbucket.h"
 
 /* An address as the relay keys it: family, 16 address bytes, port. */
 #define RKEY_LEN	19
@@ -31,6 +32,9 @@ struct rleg {
 	uint64_t		 pk_tokens;	/* thousandths of a packet */
 	uint64_t		 by_tokens;	/* thousandths of a byte */
 	uint64_t		 refill_ms;
+	struct tbucket		 ctl;		/* answers to BINDs */
+	struct keyent		*charged_key;	/* granted to, once asked */
+	struct addrent		*charged_addr;
 	uint64_t		 fwd_pkts, fwd_bytes, dropped;
 };
 
@@ -38,8 +42,10 @@ struct rsess {
 	TAILQ_ENTRY(rsess)	 link;		/* relays.q */
 	struct call		*call;		/* NULL once orphaned */
 	uint64_t		 call_id;
+	struct keyent		*party[2];	/* caller's and callee's keys */
 	uint64_t		 last_ms;	/* last datagram either way */
 	uint64_t		 end_ms;	/* the call ended: free then */
+	uint64_t		 orphan_ms;	/* nobody connected: free then */
 	struct rleg		 leg[2];	/* caller, callee */
 };
 
@@ -57,6 +63,8 @@ srelay_init(struct server *srv)
 	struct relays *r = &srv->relay;
 
 	TAILQ_INIT(&r->q);
+	randombytes_buf(r->secret, sizeof(r->secret));
+	r->secret_ms = uv_now(srv->loop);
 	if (htab_init(&r->ids, 64) != 0 || htab_init(&r->addrs, 64) != 0)
 		return E2_ERR_NOMEM;
 	return 0;
@@ -108,11 +116,17 @@ relay_by_addr(struct server *srv, const uint8_t k[RKEY_LEN])
 	return NULL;
 }
 
-/* A relay whose call ended RELAY_LINGER_MS ago is gone, swept or not. */
+/*
+ * A relay whose call ended RELAY_LINGER_MS ago, or whose parties have
+ * all been gone for SERVE_RELAY_ORPHAN_MS, is gone, swept or not.
+ */
 static int
 relay_over(struct server *srv, const struct rsess *rs)
 {
-	return rs->end_ms != 0 && uv_now(srv->loop) >= rs->end_ms;
+	uint64_t now = uv_now(srv->loop);
+
+	return (rs->end_ms != 0 && now >= rs->end_ms) ||
+	    (rs->orphan_ms != 0 && now >= rs->orphan_ms);
 }
 
 static void
@@ -140,8 +154,20 @@ relay_free(struct server *srv, struct rsess *rs)
 	    (unsigned long long)rs->leg[1].fwd_bytes,
 	    (unsigned long long)rs->leg[1].dropped);
 	for (i = 0; i < 2; i++) {
-		relay_unbind(srv, &rs->leg[i]);
-		htab_remove(&srv->relay.ids, &rs->leg[i].id_node);
+		struct rleg *l = &rs->leg[i];
+
+		relay_unbind(srv, l);
+		htab_remove(&srv->relay.ids, &l->id_node);
+		if (l->charged_key != NULL) {
+			l->charged_key->nrelays--;
+			serve_key_unref(srv, l->charged_key);
+		}
+		if (l->charged_addr != NULL) {
+			l->charged_addr->nrelays--;
+			serve_addr_unref(srv, l->charged_addr);
+		}
+		if (rs->party[i] != NULL)
+			serve_key_unref(srv, rs->party[i]);
 	}
 	if (rs->call != NULL)
 		rs->call->relay = NULL;
@@ -158,6 +184,7 @@ srelay_free(struct server *srv)
 		relay_free(srv, TAILQ_FIRST(&srv->relay.q));
 	htab_free(&srv->relay.ids);
 	htab_free(&srv->relay.addrs);
+	sodium_memzero(srv->relay.secret, sizeof(srv->relay.secret));
 }
 
 static struct rsess *
@@ -171,9 +198,13 @@ relay_new(struct server *srv, struct call *call)
 	rs->call = call;
 	rs->call_id = call->id;
 	rs->last_ms = uv_now(srv->loop);
+	rs->party[0] = call->caller->key;
+	rs->party[1] = call->callee->key;
 	for (i = 0; i < 2; i++) {
 		struct rleg *l = &rs->leg[i];
 
+		serve_key_ref(srv, rs->party[i]);
+		tb_init(&l->ctl, rs->last_ms, SERVE_RELAY_CTL_BURST);
 		l->s = rs;
 		do
 			randombytes_buf(&l->id, sizeof(l->id));
@@ -237,6 +268,21 @@ srelay_request(struct sclient *sc, const struct sigmsg *m)
 		    "this server has no UDP socket");
 		return;
 	}
+	l = call->relay != NULL ?
+	    &call->relay->leg[call->caller == sc ? 0 : 1] : NULL;
+	if (l == NULL || l->charged_key == NULL) {
+		/* A new leg is charged to its key and address. */
+		if (sc->key->nrelays >= srv->o.relay_per_key) {
+			send_grant_refusal(sc, m->call, SIG_R_LIMIT,
+			    "too many relayed calls for this key");
+			return;
+		}
+		if (sc->addr->nrelays >= srv->o.relay_per_addr) {
+			send_grant_refusal(sc, m->call, SIG_R_LIMIT,
+			    "too many relayed calls from this address");
+			return;
+		}
+	}
 	if (call->relay == NULL) {
 		if (srv->relay.n >= srv->o.max_relays) {
 			send_grant_refusal(sc, m->call, SIG_R_LIMIT,
@@ -261,6 +307,14 @@ srelay_request(struct sclient *sc, const struct sigmsg *m)
 		return;
 	}
 	l = &call->relay->leg[call->caller == sc ? 0 : 1];
+	if (l->charged_key == NULL) {
+		l->charged_key = sc->key;
+		l->charged_addr = sc->addr;
+		sc->key->nrelays++;
+		sc->addr->nrelays++;
+		serve_key_ref(srv, sc->key);
+		serve_addr_ref(srv, sc->addr);
+	}
 	sigmsg_init(&out, SIG_RELAY_GRANT);
 	sigmsg_set_call(&out, call->id);
 	(void)sigmsg_add_cand(&out, &cand);
@@ -269,15 +323,46 @@ srelay_request(struct sclient *sc, const struct sigmsg *m)
 	sodium_memzero(out.relay_key, sizeof(out.relay_key));
 }
 
-/* RELAY_BIND from `from`: binds the leg there, answers RELAY_BOUND. */
+/* The cookie for leg l at address akey, under secret k (0 now, 1 before). */
+static void
+relay_cookie(struct server *srv, int k, const struct rleg *l,
+    const uint8_t akey[RKEY_LEN], uint8_t cookie[RELAY_COOKIELEN])
+{
+	relay_cookie_make(srv->relay.secret[k], l->id, akey, RKEY_LEN,
+	    cookie);
+}
+
+/* 1 when the cookie is the one the server sent to akey lately. */
+static int
+cookie_ok(struct server *srv, const struct rleg *l,
+    const uint8_t akey[RKEY_LEN], const uint8_t got[RELAY_COOKIELEN])
+{
+	uint8_t want[RELAY_COOKIELEN];
+	int k, ok = 0;
+
+	for (k = 0; k < 2 && !ok; k++) {
+		relay_cookie(srv, k, l, akey, want);
+		ok = sodium_memcmp(want, got, RELAY_COOKIELEN) == 0;
+	}
+	sodium_memzero(want, sizeof(want));
+	return ok;
+}
+
+/*
+ * RELAY_BIND from `from`.  From the leg's own address it refreshes the
+ * leg; from another address it moves the leg there only when it echoes
+ * that address's cookie, else the answer is the cookie (RELAY_COOKIE).
+ * The answer goes to `from`, within the leg's budget of answers.
+ */
 void
 srelay_bind(struct server *srv, const uint8_t *p, size_t len,
     const struct sockaddr *from)
 {
-	uint8_t akey[RKEY_LEN], reply[RELAY_BOUND_LEN];
-	uint8_t cookie[RELAY_COOKIELEN];
+	uint8_t akey[RKEY_LEN], cookie[RELAY_COOKIELEN];
+	uint8_t reply[RELAY_COOKIE_LEN];
 	struct rleg *l, *other;
-	uint64_t leg, seq;
+	uint64_t leg, seq, now = uv_now(srv->loop);
+	size_t rlen;
 	uv_buf_t ob;
 	char where[INET6_ADDRSTRLEN + 8];
 
@@ -287,9 +372,18 @@ srelay_bind(struct server *srv, const uint8_t *p, size_t len,
 	    seq <= l->seq)
 		return;
 	l->seq = seq;
-	l->s->last_ms = uv_now(srv->loop);
 	relay_akey(from, akey);
 	if (!l->bound || memcmp(l->akey, akey, RKEY_LEN) != 0) {
+		if (!cookie_ok(srv, l, akey, cookie)) {
+			/* Return routability: is anyone there asking? */
+			if (!tb_take(&l->ctl, now, SERVE_RELAY_CTL_MS,
+			    SERVE_RELAY_CTL_BURST))
+				return;
+			relay_cookie(srv, 0, l, akey, cookie);
+			relay_cookie_seal(leg, seq, cookie, l->key, reply);
+			rlen = RELAY_COOKIE_LEN;
+			goto send;
+		}
 		relay_unbind(srv, l);
 		/* The newest BIND from an address wins it. */
 		if ((other = relay_by_addr(srv, akey)) != NULL)
@@ -304,11 +398,17 @@ srelay_bind(struct server *srv, const uint8_t *p, size_t len,
 		    (unsigned long long)l->s->call_id,
 		    l == &l->s->leg[0] ? "caller" : "callee", where);
 	}
+	l->s->last_ms = now;
+	if (!tb_take(&l->ctl, now, SERVE_RELAY_CTL_MS, SERVE_RELAY_CTL_BURST))
+		return;
 	other = l == &l->s->leg[0] ? &l->s->leg[1] : &l->s->leg[0];
 	relay_bound_seal(leg, seq, other->bound ? RELAY_F_PEER_BOUND : 0,
 	    l->key, reply);
-	ob = uv_buf_init((char *)reply, sizeof(reply));
+	rlen = RELAY_BOUND_LEN;
+send:
+	ob = uv_buf_init((char *)reply, (unsigned)rlen);
 	(void)uv_udp_try_send(&srv->udp, &ob, 1, from);
+	sodium_memzero(cookie, sizeof(cookie));
 }
 
 /* Takes one packet of len bytes from the leg's buckets; 0 when over. */
@@ -361,15 +461,35 @@ srelay_forward(struct server *srv, const uint8_t *p, size_t len,
 	}
 }
 
+/* 1 when a party of the relay's call has a signaling connection. */
+static int
+relay_anchored(const struct rsess *rs)
+{
+	return rs->party[0]->nconn > 0 || rs->party[1]->nconn > 0;
+}
+
 void
 srelay_sweep(struct server *srv, uint64_t now)
 {
+	struct relays *r = &srv->relay;
 	struct rsess *rs, *next;
 
-	for (rs = TAILQ_FIRST(&srv->relay.q); rs != NULL; rs = next) {
+	if (now - r->secret_ms >= SERVE_COOKIE_MS) {
+		memcpy(r->secret[1], r->secret[0], sizeof(r->secret[1]));
+		randombytes_buf(r->secret[0], sizeof(r->secret[0]));
+		r->secret_ms = now;
+	}
+	for (rs = TAILQ_FIRST(&r->q); rs != NULL; rs = next) {
 		next = TAILQ_NEXT(rs, link);
+		if (rs->call == NULL && rs->end_ms == 0) {
+			/* Orphaned: lives on only while a party is here. */
+			if (relay_anchored(rs))
+				rs->orphan_ms = 0;
+			else if (rs->orphan_ms == 0)
+				rs->orphan_ms = now + SERVE_RELAY_ORPHAN_MS;
+		}
 		if (now - rs->last_ms >= srv->o.relay_idle_ms ||
-		    (rs->end_ms != 0 && now >= rs->end_ms))
+		    relay_over(srv, rs))
 			relay_free(srv, rs);
 	}
 }
