@@ -40,6 +40,9 @@ static const struct cmd cmds[] = {
 	  "  --relay-idle S          end a relay silent this long (default 30)\n"
 	  "  --relay-per-key N       relay legs one key may hold at once (default 8)\n"
 	  "  --relay-per-addr N      and one IPv4 address or IPv6 /64 (default 32)\n"
+	  "  --stun-rate N           STUN answers per second, all senders (default 2000)\n"
+	  "  --stun-prefix-rate N    and per IPv4 /24 or IPv6 /56 (default 100;\n"
+	  "                          0 = no per-prefix limit)\n"
 	  "  -v                      log every connection\n" },
 	{ "register", cmd_register, "NAME [--server HOST:PORT]",
 	  "register NAME for my key on the server and save it in the config",

@@ -5,7 +5,8 @@
  *	    [--max-per-addr N] [--hs-rate N] [--handshake-timeout S]
  *	    [--idle-timeout S] [--ring-timeout S] [--max-relays N]
  *	    [--relay-pps N] [--relay-kbps N] [--relay-idle S]
- *	    [--relay-per-key N] [--relay-per-addr N] [-v]
+ *	    [--relay-per-key N] [--relay-per-addr N] [--stun-rate N]
+ *	    [--stun-prefix-rate N] [-v]
  *
  * Files: the database (default <data dir>/server.db) and the server's
  * static key, server_key, in the same directory as the database.
@@ -143,6 +144,8 @@ enum {
 	OPT_RELAY_IDLE,
 	OPT_RELAY_PER_KEY,
 	OPT_RELAY_PER_ADDR,
+	OPT_STUN_RATE,
+	OPT_STUN_PREFIX_RATE,
 };
 
 static const struct option longopts[] = {
@@ -160,6 +163,8 @@ static const struct option longopts[] = {
 	{ "relay-idle", required_argument, NULL, OPT_RELAY_IDLE },
 	{ "relay-per-key", required_argument, NULL, OPT_RELAY_PER_KEY },
 	{ "relay-per-addr", required_argument, NULL, OPT_RELAY_PER_ADDR },
+	{ "stun-rate", required_argument, NULL, OPT_STUN_RATE },
+	{ "stun-prefix-rate", required_argument, NULL, OPT_STUN_PREFIX_RATE },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -252,6 +257,17 @@ cmd_serve(int argc, char **argv)
 			    &v))
 				return EXIT_USAGE;
 			o.relay_per_addr = (unsigned)v;
+			break;
+		case OPT_STUN_RATE:
+			if (parse_uint("--stun-rate", optarg, 0, 1000000, &v))
+				return EXIT_USAGE;
+			o.stun_rate = (unsigned)v;
+			break;
+		case OPT_STUN_PREFIX_RATE:
+			if (parse_uint("--stun-prefix-rate", optarg, 0, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.stun_prefix_rate = (unsigned)v;
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

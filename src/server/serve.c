@@ -45,6 +45,8 @@ serve_opts_default(struct serve_opts *o)
 	o->relay_idle_ms = SERVE_RELAY_IDLE_MS;
 	o->relay_per_key = SERVE_RELAYS_PER_KEY;
 	o->relay_per_addr = SERVE_RELAYS_PER_ADDR;
+	o->stun_rate = SERVE_STUN_RATE;
+	o->stun_prefix_rate = SERVE_STUN_PREFIX_RATE;
 }
 
 /* ---- shared helpers (serve_int.h) ---- */

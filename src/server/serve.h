@@ -29,7 +29,8 @@
 #define SERVE_REG_BATCH		1024	/* registrations per commit */
 #define SERVE_SWEEP_MS		1000	/* call expiry and table cleanup */
 #define SERVE_BACKLOG		4096	/* listen(2) backlog */
-#define SERVE_STUN_RATE		2000	/* STUN replies per second, in all */
+#define SERVE_STUN_RATE		2000	/* STUN replies per second, in all, */
+#define SERVE_STUN_PREFIX_RATE	100	/*   and per IPv4 /24 or IPv6 /56 */
 #define SERVE_MAX_RELAYS	1000	/* relayed calls at once */
 #define SERVE_RELAY_PPS		250	/* packets per second, per leg */
 #define SERVE_RELAY_KBPS	512	/* kbit/s per leg (bursts of 1 s) */
@@ -61,6 +62,8 @@ struct serve_opts {
 	uint32_t		 relay_idle_ms;
 	unsigned		 relay_per_key;
 	unsigned		 relay_per_addr;
+	unsigned		 stun_rate;	/* 0: no STUN answers */
+	unsigned		 stun_prefix_rate; /* 0: no per-prefix limit */
 };
 
 /* Fills o with the defaults above (listen, key and db left zero). */

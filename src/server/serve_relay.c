@@ -57,6 +57,9 @@ struct rsess {
 /* Built output: one loop thread, so shared. */
 static struct sigmsg	out;
 
+static const struct tb_rate ctl_rate = { 1, SERVE_RELAY_CTL_MS,
+	SERVE_RELAY_CTL_BURST };
+
 int
 srelay_init(struct server *srv)
 {
@@ -204,7 +207,7 @@ relay_new(struct server *srv, struct call *call)
 		struct rleg *l = &rs->leg[i];
 
 		serve_key_ref(srv, rs->party[i]);
-		tb_init(&l->ctl, rs->last_ms, SERVE_RELAY_CTL_BURST);
+		tb_init(&l->ctl, rs->last_ms, &ctl_rate);
 		l->s = rs;
 		do
 			randombytes_buf(&l->id, sizeof(l->id));
@@ -376,8 +379,7 @@ srelay_bind(struct server *srv, const uint8_t *p, size_t len,
 	if (!l->bound || memcmp(l->akey, akey, RKEY_LEN) != 0) {
 		if (!cookie_ok(srv, l, akey, cookie)) {
 			/* Return routability: is anyone there asking? */
-			if (!tb_take(&l->ctl, now, SERVE_RELAY_CTL_MS,
-			    SERVE_RELAY_CTL_BURST))
+			if (!tb_take(&l->ctl, now, &ctl_rate))
 				return;
 			relay_cookie(srv, 0, l, akey, cookie);
 			relay_cookie_seal(leg, seq, cookie, l->key, reply);
@@ -399,7 +401,7 @@ srelay_bind(struct server *srv, const uint8_t *p, size_t len,
 		    l == &l->s->leg[0] ? "caller" : "callee", where);
 	}
 	l->s->last_ms = now;
-	if (!tb_take(&l->ctl, now, SERVE_RELAY_CTL_MS, SERVE_RELAY_CTL_BURST))
+	if (!tb_take(&l->ctl, now, &ctl_rate))
 		return;
 	other = l == &l->s->leg[0] ? &l->s->leg[1] : &l->s->leg[0];
 	relay_bound_seal(leg, seq, other->bound ? RELAY_F_PEER_BOUND : 0,
