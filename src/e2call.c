@@ -43,6 +43,12 @@ static const struct cmd cmds[] = {
 	  "  --stun-rate N           STUN answers per second, all senders (default 2000)\n"
 	  "  --stun-prefix-rate N    and per IPv4 /24 or IPv6 /56 (default 100;\n"
 	  "                          0 = no per-prefix limit)\n"
+	  "  --max-names N           names one key may own (default 8; 0 = any)\n"
+	  "  --reg-per-key N         registrations of names a key does not own,\n"
+	  "                          an hour per key (default 10; 0 = no limit)\n"
+	  "  --reg-per-addr N        and per IPv4 address or IPv6 /64 (default 30)\n"
+	  "  --name-expiry DURATION  release a name its owner left unused this long\n"
+	  "                          (default 180d; also h, m, s; 0 = never)\n"
 	  "  -v                      log every connection\n" },
 	{ "register", cmd_register, "NAME [--server HOST:PORT]",
 	  "register NAME for my key on the server and save it in the config",

@@ -45,6 +45,10 @@ serve_opts_default(struct serve_opts *o)
 	o->relay_idle_ms = SERVE_RELAY_IDLE_MS;
 	o->relay_per_key = SERVE_RELAYS_PER_KEY;
 	o->relay_per_addr = SERVE_RELAYS_PER_ADDR;
+	o->max_names = SERVE_MAX_NAMES;
+	o->reg_per_key = SERVE_REG_PER_KEY;
+	o->reg_per_addr = SERVE_REG_PER_ADDR;
+	o->name_expiry_s = SERVE_NAME_EXPIRY_S;
 	o->stun_rate = SERVE_STUN_RATE;
 	o->stun_prefix_rate = SERVE_STUN_PREFIX_RATE;
 }
@@ -198,6 +202,7 @@ addr_get(struct server *srv, const struct sockaddr_storage *ss)
 	ae->keylen = len;
 	ae->tokens = srv->o.hs_burst * 1000u;
 	ae->refill_ms = uv_now(srv->loop);
+	tb_init(&ae->reg, ae->refill_ms, &srv->addr_reg_rate);
 	htab_insert(&srv->addrs, &ae->node, h);
 	TAILQ_INSERT_TAIL(&srv->idleq, ae, idle);
 	return ae;
@@ -261,6 +266,7 @@ key_get(struct server *srv, const uint8_t pub[32])
 	if ((ke = calloc(1, sizeof(*ke))) == NULL)
 		return NULL;
 	memcpy(ke->pub, pub, 32);
+	tb_init(&ke->reg, uv_now(srv->loop), &srv->key_reg_rate);
 	htab_insert(&srv->keys, &ke->node, h);
 	TAILQ_INSERT_TAIL(&srv->key_idleq, ke, idle);
 	return ke;
@@ -600,20 +606,27 @@ static void
 sweep_cb(uv_timer_t *t)
 {
 	struct server *srv = t->data;
-	struct addrent *ae;
-	struct keyent *ke;
+	struct addrent *ae, *anext;
+	struct keyent *ke, *knext;
 	uint64_t now = uv_now(srv->loop), full_ms;
 
 	route_sweep(srv, now);
 	srelay_sweep(srv, now);
-	/* An idle address record goes once its bucket would be full. */
+	reg_sweep(srv, now);
+	/* An idle record goes once its buckets would be full. */
 	full_ms = srv->o.hs_rate > 0 ?
 	    (uint64_t)srv->o.hs_burst * 1000 / srv->o.hs_rate : 0;
-	while ((ae = TAILQ_FIRST(&srv->idleq)) != NULL &&
-	    now - ae->refill_ms >= full_ms)
-		addr_free(srv, ae);
-	while ((ke = TAILQ_FIRST(&srv->key_idleq)) != NULL)
-		key_free(srv, ke);
+	for (ae = TAILQ_FIRST(&srv->idleq); ae != NULL; ae = anext) {
+		anext = TAILQ_NEXT(ae, idle);
+		if (now - ae->refill_ms >= full_ms &&
+		    tb_full(&ae->reg, now, &srv->addr_reg_rate))
+			addr_free(srv, ae);
+	}
+	for (ke = TAILQ_FIRST(&srv->key_idleq); ke != NULL; ke = knext) {
+		knext = TAILQ_NEXT(ke, idle);
+		if (tb_full(&ke->reg, now, &srv->key_reg_rate))
+			key_free(srv, ke);
+	}
 }
 
 static void
@@ -701,6 +714,10 @@ serve_run(const struct serve_opts *o)
 	srv->lim.max_frame = SIG_MSG_MAX + NOISE_TAGLEN;
 	srv->rl.interval_ms = 1000;
 	srv->rl.burst = 20;
+	srv->key_reg_rate.n = srv->key_reg_rate.burst = o->reg_per_key;
+	srv->key_reg_rate.per_ms = 3600000;
+	srv->addr_reg_rate.n = srv->addr_reg_rate.burst = o->reg_per_addr;
+	srv->addr_reg_rate.per_ms = 3600000;
 	crypto_shorthash_keygen(srv->hkey);
 	LIST_INIT(&srv->clients);
 	TAILQ_INIT(&srv->idleq);

@@ -29,6 +29,10 @@
 #define SERVE_REG_BATCH		1024	/* registrations per commit */
 #define SERVE_SWEEP_MS		1000	/* call expiry and table cleanup */
 #define SERVE_BACKLOG		4096	/* listen(2) backlog */
+#define SERVE_MAX_NAMES		8	/* names one key may own */
+#define SERVE_REG_PER_KEY	10	/* REGISTERs for names not the key's */
+#define SERVE_REG_PER_ADDR	30	/*   an hour, per key and per address */
+#define SERVE_NAME_EXPIRY_S	(180u * 86400)	/* unused names released */
 #define SERVE_STUN_RATE		2000	/* STUN replies per second, in all, */
 #define SERVE_STUN_PREFIX_RATE	100	/*   and per IPv4 /24 or IPv6 /56 */
 #define SERVE_MAX_RELAYS	1000	/* relayed calls at once */
@@ -62,6 +66,10 @@ struct serve_opts {
 	uint32_t		 relay_idle_ms;
 	unsigned		 relay_per_key;
 	unsigned		 relay_per_addr;
+	unsigned		 max_names;	/* 0: no quota */
+	unsigned		 reg_per_key;	/* an hour; 0: no limit */
+	unsigned		 reg_per_addr;
+	uint32_t		 name_expiry_s;	/* 0: never released */
 	unsigned		 stun_rate;	/* 0: no STUN answers */
 	unsigned		 stun_prefix_rate; /* 0: no per-prefix limit */
 };

@@ -41,6 +41,7 @@
 #include "serve_route.h"
 #include "serve_stun.h"
 #include "sigmsg.h"
+#include "tbucket.h"
 
 /*
  * What the server counts per source address (an IPv4 address or an IPv6
@@ -58,6 +59,7 @@ struct addrent {
 	uint32_t		 nrelays;	/* relay legs granted */
 	uint32_t		 tokens;	/* handshakes, thousandths */
 	uint64_t		 refill_ms;
+	struct tbucket		 reg;		/* registrations */
 };
 
 struct keyent {
@@ -67,6 +69,8 @@ struct keyent {
 	uint32_t		 refs;
 	uint32_t		 nconn;		/* open connections */
 	uint32_t		 nrelays;	/* relay legs granted */
+	uint32_t		 npending;	/* new names not yet stored */
+	struct tbucket		 reg;		/* registrations */
 };
 
 /* One accepted connection and what the server knows about it. */
@@ -85,6 +89,7 @@ struct sclient {
 	uint8_t			 online;	/* presence of name */
 	uint8_t			 pub[32];
 	char			 name[SIG_NAME_MAX + 1];
+	uint64_t		 used_ms;	/* name last marked used */
 };
 
 struct server {
@@ -106,6 +111,8 @@ struct server {
 	size_t			 nconns;
 	int			 stopping;
 	struct ratelimit	 rl;
+	struct tb_rate		 key_reg_rate;	/* registrations, per key */
+	struct tb_rate		 addr_reg_rate;	/*   and per address */
 	struct reg		 reg;
 	struct route		 route;
 	struct relays		 relay;

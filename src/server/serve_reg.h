@@ -8,6 +8,16 @@
  * While a name waits it is in the pending table, which lookups consult
  * before the database, so two keys can never both be told a name is
  * theirs.  A connection waits for one registration at a time.
+ *
+ * Against hoarding (docs/PROTOCOL.md 5a.2): a key owns at most
+ * --max-names names; a REGISTER for a name the key does not own (a new
+ * one, or another key's) costs a token of the key's and of the source
+ * address's registration buckets (--reg-per-key, --reg-per-addr an
+ * hour); and a name its owner has not registered for --name-expiry is
+ * released.  An online owner's use is written down every eighth of the
+ * expiry (reg_sweep), so a name is never released under a connection
+ * that holds it; an owner who comes back to a name close to its release
+ * claims it through the database before it is told REGISTERED.
  */
 #ifndef E2_SERVE_REG_H
 #define E2_SERVE_REG_H
@@ -29,6 +39,8 @@ struct reg {
 	struct htab		 pending;	/* struct pendreg, by name */
 	struct pendq		 regq;		/* waiting for a batch */
 	struct regbatch		*inflight;	/* the batch being stored */
+	uint64_t		 check_ms;	/* last look for names to release */
+	int			 release_due;	/* with the next batch */
 };
 
 /* 0 or E2_ERR_NOMEM. */
@@ -41,5 +53,7 @@ void	reg_register(struct sclient *sc, const struct sigmsg *m);
 int	reg_is_pending(struct server *srv, const char *name);
 /* sc is closing: it no longer waits for its registration. */
 void	reg_unwait(struct sclient *sc);
+/* Marks online names used and releases unused ones (the sweep timer). */
+void	reg_sweep(struct server *srv, uint64_t now);
 
 #endif

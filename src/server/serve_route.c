@@ -118,6 +118,7 @@ route_dial(struct sclient *sc, const struct sigmsg *m)
 	struct sclient *callee;
 	struct call *call;
 	uint8_t owner[32], msg[SIG_MSG_MAX];
+	int64_t used;
 	size_t len;
 	int rc;
 
@@ -141,7 +142,7 @@ route_dial(struct sclient *sc, const struct sigmsg *m)
 		if (reg_is_pending(srv, m->name))
 			rc = 1;
 		else
-			rc = regdb_lookup(srv->o.db, m->name, owner);
+			rc = regdb_lookup(srv->o.db, m->name, owner, &used);
 		if (rc == 1)
 			serve_send_error(sc, SIG_R_OFFLINE, &m->call, m->name,
 			    "%s is not connected", m->name);
