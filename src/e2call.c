@@ -40,6 +40,17 @@ static const struct cmd cmds[] = {
 	  "  --relay-pps N           relayed packets per second per leg (default 250)\n"
 	  "  --relay-kbps N          relayed kbit/s per leg (default 512)\n"
 	  "  --relay-idle S          end a relay silent this long (default 30)\n"
+	  "  --relay-per-key N       relay legs one key may hold at once (default 8)\n"
+	  "  --relay-per-addr N      and one IPv4 address or IPv6 /64 (default 32)\n"
+	  "  --stun-rate N           STUN answers per second, all senders (default 2000)\n"
+	  "  --stun-prefix-rate N    and per IPv4 /24 or IPv6 /56 (default 100;\n"
+	  "                          0 = no per-prefix limit)\n"
+	  "  --max-names N           names one key may own (default 8; 0 = any)\n"
+	  "  --reg-per-key N         registrations of names a key does not own,\n"
+	  "                          an hour per key (default 10; 0 = no limit)\n"
+	  "  --reg-per-addr N        and per IPv4 address or IPv6 /64 (default 30)\n"
+	  "  --name-expiry DURATION  release a name its owner left unused this long\n"
+	  "                          (default 180d; also h, m, s; 0 = never)\n"
 	  "  -v                      log every connection\n" },
 	{ "register", cmd_register, "NAME [--server HOST:PORT]",
 	  "register NAME for my key on the server and save it in the config",

@@ -416,7 +416,8 @@ start_rserver() {
 	nstart=$((nstart + 1))
 	RLOG=$R/server.$nstart.log
 	"$E2CALL" serve --listen "$RADDR" --db "$R/server.db" \
-	    --max-per-addr 1000 --hs-rate 0 2>"$RLOG" &
+	    --max-per-addr 1000 --hs-rate 0 --max-names 0 --reg-per-key 0 \
+	    --reg-per-addr 0 2>"$RLOG" &
 	RPID=$!
 	PIDS="$PIDS $RPID"
 	wait_for "$RLOG" "listening on $RADDR" 20

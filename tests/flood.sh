@@ -69,15 +69,15 @@ field() { sed -n "s/^$2 .* $3 \([0-9.]*\).*/\1/p;s/^$2 $3 \([0-9.]*\).*/\1/p" "$
 # le A B: A <= B for decimals
 le() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a + 0 <= b + 0) }'; }
 
-# normal PREFIX FIRST-ADDR OUT [ROUNDS]: 100 clients (50 pairs) from ten
-# addresses, connecting over 2 s, each pair then making 3 calls (a round
-# every 2 s).  They are users coming online: their names were stored
+# normal PREFIX FIRST-ADDR OUT [ROUNDS]: 100 clients (50 pairs, each
+# client with its own key) from ten addresses, connecting over 2 s, each
+# pair then making 3 calls (a round every 2 s).  They are users coming online: their names were stored
 # before, so a registration is a connection, a handshake and a lookup,
 # not a disk commit (whose fsync time is the disk's, flood or not).
 normal() {
 	"$SIGCLIENT" --calls 50 --rounds "${4:-3}" --spread 2000 \
 	    --hold-ms 200 --phase-timeout 30 --prefix "$1" --src "$2" \
-	    --src-count 10 --key "$T/users.key" --server-pid "$SPID" \
+	    --src-count 10 --key "$T/users.key" --own-keys --server-pid "$SPID" \
 	    "$ADDR" >"$3" 2>"$3.err"
 }
 
@@ -206,12 +206,14 @@ check "the attack is in the log with its reason" \
 
 # ---- afterwards ----
 # The attacker's address has all its 64 slots again once its bucket is
-# full (64 / 20 per second = 3.2 s): nothing of the attack is left.
+# full (64 / 20 per second = 3.2 s): nothing of the attack is left.  (Its
+# 64 connections try to register 64 new names for one key, so all but
+# the key's quota of names are refused: that is not what is counted.)
 sleep 4
 "$SIGCLIENT" --clients 64 --prefix after --src 127.0.0.2 "$ADDR" \
     >"$T/after.out" 2>&1
 check "after the attack its address gets all 64 connections again" \
-    grep -q "^clients 64 opened 64 registered 64 failed 0" "$T/after.out"
+    grep -q "^clients 64 opened 64 " "$T/after.out"
 check "the server is still alive" kill -0 "$SPID"
 kill -TERM "$SPID"
 wait "$SPID"; rc=$?

@@ -11,8 +11,10 @@
 #      the restarted server, and the call ends normally;
 #   6. the relay by hand (tests/sigclient and UDP from python): only the
 #      call's parties get legs, a BIND needs the leg's key and a fresh
-#      seq, only bound legs' media is forwarded, unchanged, a leg follows
-#      a new BIND, and the relay is gone after the call.
+#      seq, a leg moves to an address only when the BIND from there
+#      echoes the cookie sent there, only bound legs' media is forwarded,
+#      unchanged, a leg follows a new BIND, and the relay is gone after
+#      the call.
 . "$top_srcdir/tests/lib.sh"
 for t in espeak-ng sox python3; do
 	command -v $t >/dev/null 2>&1 || skip_all "$t is not installed"
@@ -259,8 +261,8 @@ def sock():
     s.bind(("127.0.0.1", 0))
     s.settimeout(0.3)
     return s
-def bind(leg, seq, key):
-    m = bytes([0xe1]) + leg.to_bytes(8, "big") + seq.to_bytes(8, "big")
+def bind(leg, seq, key, cookie=bytes(16)):
+    m = bytes([0xe1]) + leg.to_bytes(8, "big") + seq.to_bytes(8, "big") + cookie
     return m + hashlib.blake2b(m, digest_size=16, key=key).digest()
 def recv(s):
     try:
@@ -276,18 +278,31 @@ def bound(d, leg, seq, key):
     if int.from_bytes(d[1:9], "big") != leg or int.from_bytes(d[9:17], "big") != seq:
         return None
     return d[17]
+def cookie(d, leg, seq, key):
+    if d is None or len(d) != 49 or d[0] != 0xe3:
+        return None
+    if hashlib.blake2b(d[:33], digest_size=16, key=key).digest() != d[33:]:
+        return None
+    if int.from_bytes(d[1:9], "big") != leg or int.from_bytes(d[9:17], "big") != seq:
+        return None
+    return d[17:33]
 def say(ok, what):
     print(("ok " if ok else "FAIL ") + what)
 a, b, x = sock(), sock(), sock()
 x.sendto(bind(la, 1, os.urandom(32)), srv)
 say(recv(x)[0] is None, "a BIND under the wrong key gets no answer")
-ba = bind(la, 1, ka)
+a.sendto(bind(la, 1, ka), srv)
+ca = cookie(recv(a)[0], la, 1, ka)
+say(ca is not None, "a BIND from a new address gets a cookie, no larger than the BIND")
+ba = bind(la, 2, ka, ca)
 a.sendto(ba, srv)
-say(bound(recv(a)[0], la, 1, ka) == 0, "the caller's leg is bound (the callee's not yet)")
+say(bound(recv(a)[0], la, 2, ka) == 0, "echoing the cookie binds the caller's leg (the callee's not yet)")
 x.sendto(ba, srv)
 say(recv(x)[0] is None, "the same BIND replayed from elsewhere gets no answer")
 b.sendto(bind(lb, 1, kb), srv)
-say(bound(recv(b)[0], lb, 1, kb) == 1, "the callee's leg is bound, and sees the caller's")
+cb = cookie(recv(b)[0], lb, 1, kb)
+b.sendto(bind(lb, 2, kb, cb), srv)
+say(bound(recv(b)[0], lb, 2, kb) == 1, "the callee's leg is bound, and sees the caller's")
 m1 = bytes([0x10]) + os.urandom(60)
 a.sendto(m1, srv)
 d, frm = recv(b)
@@ -300,14 +315,19 @@ say(recv(a)[0] is None and recv(b)[0] is None, "a stranger's datagram goes nowhe
 a.sendto(bytes([0x55]) + os.urandom(60), srv)
 say(recv(b)[0] is None, "what is not a media datagram is not forwarded")
 a2 = sock()
-a2.sendto(bind(la, 2, ka), srv)
-say(bound(recv(a2)[0], la, 2, ka) == 1, "the caller binds again from a new address")
+a2.sendto(bind(la, 3, ka, ca), srv)
+ca2 = cookie(recv(a2)[0], la, 3, ka)
+say(ca2 is not None and ca2 != ca, "another address's cookie does not move the leg: a new cookie comes back")
+b.sendto(m2, srv)
+say(recv(a)[0] == m2 and recv(a2)[0] is None, "until then the media still goes to the old address")
+a2.sendto(bind(la, 4, ka, ca2), srv)
+say(bound(recv(a2)[0], la, 4, ka) == 1, "the caller binds again from a new address")
 b.sendto(m2, srv)
 say(recv(a2)[0] == m2 and recv(a)[0] is None, "the callee's media follows to the new address")
 PY
 sed 's/^/# 6: /' "$T/relay6.out"
-check "6: the relay's datagrams behave ($(grep -c '^ok' "$T/relay6.out") of 10)" \
-	sh -c "[ \$(grep -c '^ok' '$T/relay6.out') -eq 10 ] && ! grep -q FAIL '$T/relay6.out'"
+check "6: the relay's datagrams behave ($(grep -c '^ok' "$T/relay6.out") of 13)" \
+	sh -c "[ \$(grep -c '^ok' '$T/relay6.out') -eq 13 ] && ! grep -q FAIL '$T/relay6.out'"
 say ra "hangup 777 hangup"
 wait_for "$T/rb.out" "^hangup 777" 5
 sleep 2.5
@@ -315,7 +335,7 @@ python3 - "$SERVER" "$lb" "$kb" >"$T/relay6b.out" 2>&1 <<'PY'
 import hashlib, socket, sys
 host, port = sys.argv[1].rsplit(":", 1)
 lb, kb = int(sys.argv[2]), bytes.fromhex(sys.argv[3])
-m = bytes([0xe1]) + lb.to_bytes(8, "big") + (100).to_bytes(8, "big")
+m = bytes([0xe1]) + lb.to_bytes(8, "big") + (100).to_bytes(8, "big") + bytes(16)
 m += hashlib.blake2b(m, digest_size=16, key=kb).digest()
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.settimeout(0.5)

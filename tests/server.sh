@@ -18,7 +18,8 @@ start_server() {	# start_server [serve options]
 	SLOG=$D/server.$nstart.log
 	"$E2CALL" serve --listen "$ADDR" --db "$D/server.db" \
 	    --max-per-addr 1000 --hs-rate 0 --handshake-timeout 2 \
-	    --ring-timeout 3 "$@" 2>"$SLOG" &
+	    --ring-timeout 3 --max-names 0 --reg-per-key 0 --reg-per-addr 0 \
+	    "$@" 2>"$SLOG" &
 	SPID=$!
 	PIDS="$PIDS $SPID"
 	wait_for "$SLOG" "listening on 127.0.0.1:$PORT"

@@ -19,8 +19,10 @@
  *		after.  --hold keeps the connections open S seconds more.
  *	sigclient HOST:PORT --calls N [--rounds R] [--spread MS]
  *	    [--hold-ms MS] [--prefix P] [--parallel K] [--server-pid PID]
- *	    [--phase-timeout S]
- *		N pairs of connections (2N clients, one shared identity):
+ *	    [--phase-timeout S] [--own-keys]
+ *		N pairs of connections (2N clients, one shared identity, or
+ *		with --own-keys each its own, derived from --key or a fresh
+ *		one and its index, so the same again on the next run):
  *		all register (P-cI and P-eI), then in each of R rounds every
  *		caller P-cI calls P-eI (DIAL, INCOMING, RINGING, HANDSHAKE,
  *		ACCEPT with E2E bytes of the real sizes, checked on arrival),
@@ -127,6 +129,26 @@ static int
 unhex(const char *s, uint8_t *o, size_t cap, size_t *lenp)
 {
 	return sodium_hex2bin(o, cap, s, strlen(s), NULL, lenp, NULL);
+}
+
+/* Client i's own key (--own-keys): BLAKE2b of i under ident's. */
+static struct keypair *
+derived_identity(unsigned i)
+{
+	struct keypair *kp;
+	uint8_t n[4];
+
+	if ((kp = calloc(1, sizeof(*kp))) == NULL ||
+	    (kp->priv = sodium_malloc(32)) == NULL)
+		die("out of memory");
+	n[0] = (uint8_t)(i >> 24);
+	n[1] = (uint8_t)(i >> 16);
+	n[2] = (uint8_t)(i >> 8);
+	n[3] = (uint8_t)i;
+	crypto_generichash(kp->priv, 32, n, sizeof(n), ident->priv, 32);
+	if (crypto_scalarmult_base(kp->pub, kp->priv) != 0)
+		die("cannot derive key %u", i);
+	return kp;
 }
 
 static struct keypair *
@@ -841,6 +863,7 @@ struct cpair;
 struct cparty {
 	struct nconn	*c;
 	struct cpair	*pair;
+	struct keypair	*key;		/* --own-keys, else NULL */
 	unsigned	 idx;		/* 2 * pair, + 1 for the callee */
 	int		 state;
 	uint64_t	 t0;		/* ns: connecting started */
@@ -857,6 +880,7 @@ struct cpair {
 static struct cpair	*cp;
 static unsigned		 cp_n, cp_rounds = 1, cp_round, cp_spread_ms;
 static unsigned		 cp_hold_ms = 200, cp_phase_s = 60;
+static int		 cp_own_keys;
 static int		 cp_phase, cp_busy;
 static unsigned		 cp_next, cp_pending, cp_active, cp_total;
 static uint64_t		 cp_phase_t0;	/* ms */
@@ -1134,7 +1158,8 @@ cp_connect(struct cparty *pt)
 	pt->t0 = uv_hrtime();
 	cp_active++;
 	if (nconn_connect_from(loop, src_addr(pt->idx, &ss),
-	    (struct sockaddr *)&server, ident, NULL, &cp_cbs, pt,
+	    (struct sockaddr *)&server, pt->key != NULL ? pt->key : ident,
+	    NULL, &cp_cbs, pt,
 	    &pt->c) != 0) {
 		pt->c = NULL;
 		party_fail(pt, "cannot connect");
@@ -1386,6 +1411,8 @@ run_calls(unsigned n)
 
 			pt->pair = &cp[i];
 			pt->idx = 2 * i + (unsigned)k;
+			if (cp_own_keys)
+				pt->key = derived_identity(pt->idx);
 			if (snprintf(pt->name, sizeof(pt->name), "%s-%c%u",
 			    m_prefix, k ? 'e' : 'c', i) >=
 			    (int)sizeof(pt->name) || !sigmsg_name_ok(pt->name))
@@ -1400,6 +1427,10 @@ run_calls(unsigned n)
 	uv_timer_init(loop, &cp_deadline);
 	cp_phase_start(CP_REG);
 	uv_run(loop, UV_RUN_DEFAULT);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 2; k++)
+			if (cp[i].p[k].key != NULL)
+				keypair_free(cp[i].p[k].key);
 	free(cp);
 	free(cp_reg_ms);
 	free(cp_setup_ms);
@@ -1787,6 +1818,8 @@ main(int argc, char **argv)
 			cp_spread_ms = (unsigned)atoi(argv[++i]);
 		else if (strcmp(a, "--hold-ms") == 0 && v != NULL)
 			cp_hold_ms = (unsigned)atoi(argv[++i]);
+		else if (strcmp(a, "--own-keys") == 0)
+			cp_own_keys = 1;
 		else if (strcmp(a, "--phase-timeout") == 0 && v != NULL)
 			cp_phase_s = (unsigned)atoi(argv[++i]);
 		else if (strcmp(a, "--flood") == 0 && v != NULL)

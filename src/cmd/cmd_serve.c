@@ -4,7 +4,10 @@
  *	e2call serve [--listen HOST:PORT] [--db PATH] [--max-conns N]
  *	    [--max-per-addr N] [--hs-rate N] [--handshake-timeout S]
  *	    [--idle-timeout S] [--ring-timeout S] [--max-relays N]
- *	    [--relay-pps N] [--relay-kbps N] [--relay-idle S] [-v]
+ *	    [--relay-pps N] [--relay-kbps N] [--relay-idle S]
+ *	    [--relay-per-key N] [--relay-per-addr N] [--stun-rate N]
+ *	    [--stun-prefix-rate N] [--max-names N] [--reg-per-key N]
+ *	    [--reg-per-addr N] [--name-expiry DURATION] [-v]
  *
  * Files: the database (default <data dir>/server.db) and the server's
  * static key, server_key, in the same directory as the database.
@@ -110,6 +113,35 @@ parse_uint(const char *opt, const char *s, unsigned long min,
 	return 0;
 }
 
+/* "180d", "12h", "30m", "45s" or "180" (days); 0 is never.  Seconds. */
+static int
+parse_duration(const char *opt, const char *s, uint32_t *vp)
+{
+	unsigned long long v, mul = 86400;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (s[0] >= '0' && s[0] <= '9' && errno == 0 && end[0] != '\0' &&
+	    end[1] == '\0') {
+		switch (end[0]) {
+		case 's': mul = 1; break;
+		case 'm': mul = 60; break;
+		case 'h': mul = 3600; break;
+		case 'd': mul = 86400; break;
+		default: mul = 0; break;
+		}
+	} else if (s[0] < '0' || s[0] > '9' || errno != 0 || end[0] != '\0')
+		mul = 0;
+	if (mul == 0 || v > 3650ULL * 86400 / mul) {
+		usage_error("serve", "%s: expected a duration such as 180d, "
+		    "12h, 30m or 45s (at most 3650 days; 0 for never)", opt);
+		return -1;
+	}
+	*vp = (uint32_t)(v * mul);
+	return 0;
+}
+
 /* Lets the process have as many descriptors as the hard limit allows. */
 static unsigned long
 raise_nofile(void)
@@ -140,6 +172,14 @@ enum {
 	OPT_RELAY_PPS,
 	OPT_RELAY_KBPS,
 	OPT_RELAY_IDLE,
+	OPT_RELAY_PER_KEY,
+	OPT_RELAY_PER_ADDR,
+	OPT_STUN_RATE,
+	OPT_STUN_PREFIX_RATE,
+	OPT_MAX_NAMES,
+	OPT_REG_PER_KEY,
+	OPT_REG_PER_ADDR,
+	OPT_NAME_EXPIRY,
 };
 
 static const struct option longopts[] = {
@@ -155,6 +195,14 @@ static const struct option longopts[] = {
 	{ "relay-pps", required_argument, NULL, OPT_RELAY_PPS },
 	{ "relay-kbps", required_argument, NULL, OPT_RELAY_KBPS },
 	{ "relay-idle", required_argument, NULL, OPT_RELAY_IDLE },
+	{ "relay-per-key", required_argument, NULL, OPT_RELAY_PER_KEY },
+	{ "relay-per-addr", required_argument, NULL, OPT_RELAY_PER_ADDR },
+	{ "stun-rate", required_argument, NULL, OPT_STUN_RATE },
+	{ "stun-prefix-rate", required_argument, NULL, OPT_STUN_PREFIX_RATE },
+	{ "max-names", required_argument, NULL, OPT_MAX_NAMES },
+	{ "reg-per-key", required_argument, NULL, OPT_REG_PER_KEY },
+	{ "reg-per-addr", required_argument, NULL, OPT_REG_PER_ADDR },
+	{ "name-expiry", required_argument, NULL, OPT_NAME_EXPIRY },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -235,6 +283,50 @@ cmd_serve(int argc, char **argv)
 			if (parse_uint("--relay-idle", optarg, 1, 86400, &v))
 				return EXIT_USAGE;
 			o.relay_idle_ms = (uint32_t)v * 1000;
+			break;
+		case OPT_RELAY_PER_KEY:
+			if (parse_uint("--relay-per-key", optarg, 1, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.relay_per_key = (unsigned)v;
+			break;
+		case OPT_RELAY_PER_ADDR:
+			if (parse_uint("--relay-per-addr", optarg, 1, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.relay_per_addr = (unsigned)v;
+			break;
+		case OPT_STUN_RATE:
+			if (parse_uint("--stun-rate", optarg, 0, 1000000, &v))
+				return EXIT_USAGE;
+			o.stun_rate = (unsigned)v;
+			break;
+		case OPT_STUN_PREFIX_RATE:
+			if (parse_uint("--stun-prefix-rate", optarg, 0, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.stun_prefix_rate = (unsigned)v;
+			break;
+		case OPT_MAX_NAMES:
+			if (parse_uint("--max-names", optarg, 0, 1000000, &v))
+				return EXIT_USAGE;
+			o.max_names = (unsigned)v;
+			break;
+		case OPT_REG_PER_KEY:
+			if (parse_uint("--reg-per-key", optarg, 0, 1000000, &v))
+				return EXIT_USAGE;
+			o.reg_per_key = (unsigned)v;
+			break;
+		case OPT_REG_PER_ADDR:
+			if (parse_uint("--reg-per-addr", optarg, 0, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.reg_per_addr = (unsigned)v;
+			break;
+		case OPT_NAME_EXPIRY:
+			if (parse_duration("--name-expiry", optarg,
+			    &o.name_expiry_s))
+				return EXIT_USAGE;
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

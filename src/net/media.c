@@ -100,6 +100,7 @@ struct media {
 	struct sockaddr_storage relay_addr;
 	uint64_t	 relay_leg, relay_seq, relay_seq_sent;
 	uint8_t		 relay_key[RELAY_KEYLEN];
+	uint8_t		 relay_cookie[RELAY_COOKIELEN];	/* echoed in BIND */
 	int		 relay_bound, bind_pending;
 	uint64_t	 bind_next_ms, bind_done_ms;
 
@@ -640,9 +641,34 @@ bind_send(struct media *m, uint64_t now)
 {
 	uint8_t d[RELAY_BIND_LEN];
 
-	relay_bind_seal(m->relay_leg, ++m->relay_seq, m->relay_key, d);
+	relay_bind_seal(m->relay_leg, ++m->relay_seq, m->relay_cookie,
+	    m->relay_key, d);
 	send_to(m, (struct sockaddr *)&m->relay_addr, d, sizeof(d));
 	m->bind_next_ms = now + BIND_RTX_MS;
+}
+
+/*
+ * RELAY_COOKIE: the relay wants proof that this socket's address (as it
+ * sees it) is mine before it binds the leg here.  A new cookie is echoed
+ * at once; the same one again waits for the next retransmission.
+ */
+static void
+on_cookie(struct media *m, const uint8_t *p, size_t len,
+    const struct sockaddr *from, uint64_t now)
+{
+	uint8_t cookie[RELAY_COOKIELEN];
+	uint64_t seq;
+
+	if (m->relay != RL_GRANTED || !is_relay_addr(m, from) ||
+	    relay_cookie_open(p, len, m->relay_leg, m->relay_key, &seq,
+	    cookie) != 0 || seq <= m->relay_seq_sent)
+		return;
+	if (sodium_memcmp(cookie, m->relay_cookie, sizeof(cookie)) != 0) {
+		memcpy(m->relay_cookie, cookie, sizeof(cookie));
+		m->bind_pending = 1;
+		bind_send(m, now);
+	}
+	sodium_memzero(cookie, sizeof(cookie));
 }
 
 static void
@@ -701,6 +727,10 @@ recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 	}
 	if (p[0] == RELAY_BOUND) {
 		on_bound(m, p, (size_t)nread, from, now);
+		return;
+	}
+	if (p[0] == RELAY_COOKIE) {
+		on_cookie(m, p, (size_t)nread, from, now);
 		return;
 	}
 	if (!m->started)
@@ -1218,6 +1248,7 @@ close_cb(uv_handle_t *h)
 	sodium_memzero(&m->jb, sizeof(m->jb));
 	sodium_memzero(m->plain, sizeof(m->plain));
 	sodium_memzero(m->relay_key, sizeof(m->relay_key));
+	sodium_memzero(m->relay_cookie, sizeof(m->relay_cookie));
 	free(m);
 }
 

@@ -29,11 +29,24 @@
 #define SERVE_REG_BATCH		1024	/* registrations per commit */
 #define SERVE_SWEEP_MS		1000	/* call expiry and table cleanup */
 #define SERVE_BACKLOG		4096	/* listen(2) backlog */
-#define SERVE_STUN_RATE		2000	/* STUN replies per second, in all */
+#define SERVE_MAX_NAMES		8	/* names one key may own */
+#define SERVE_REG_PER_KEY	10	/* REGISTERs for names not the key's */
+#define SERVE_REG_PER_ADDR	30	/*   an hour, per key and per address */
+#define SERVE_NAME_EXPIRY_S	(180u * 86400)	/* unused names released */
+#define SERVE_STUN_RATE		2000	/* STUN replies per second, in all, */
+#define SERVE_STUN_PREFIX_RATE	100	/*   and per IPv4 /24 or IPv6 /56 */
 #define SERVE_MAX_RELAYS	1000	/* relayed calls at once */
 #define SERVE_RELAY_PPS		250	/* packets per second, per leg */
 #define SERVE_RELAY_KBPS	512	/* kbit/s per leg (bursts of 1 s) */
 #define SERVE_RELAY_IDLE_MS	30000	/* a relay without datagrams ends */
+#define SERVE_RELAYS_PER_KEY	8	/* relay legs granted to one key */
+#define SERVE_RELAYS_PER_ADDR	32	/*   and to one address, at once */
+#define SERVE_RELAY_ORPHAN_MS	10000	/* a relay none of whose parties
+					   is connected ends this soon */
+#define SERVE_RELAY_CTL_MS	100	/* answers to BINDs, per leg: one */
+#define SERVE_RELAY_CTL_BURST	10	/*   per 100 ms, bursts of 10 */
+#define SERVE_COOKIE_MS		120000	/* the relay's cookie secret is
+					   replaced this often */
 /* Largest frame: SIG_MSG_MAX plaintext + the 16-byte tag (+2 header). */
 
 struct serve_opts {
@@ -51,6 +64,14 @@ struct serve_opts {
 	unsigned		 relay_pps;
 	unsigned		 relay_kbps;
 	uint32_t		 relay_idle_ms;
+	unsigned		 relay_per_key;
+	unsigned		 relay_per_addr;
+	unsigned		 max_names;	/* 0: no quota */
+	unsigned		 reg_per_key;	/* an hour; 0: no limit */
+	unsigned		 reg_per_addr;
+	uint32_t		 name_expiry_s;	/* 0: never released */
+	unsigned		 stun_rate;	/* 0: no STUN answers */
+	unsigned		 stun_prefix_rate; /* 0: no per-prefix limit */
 };
 
 /* Fills o with the defaults above (listen, key and db left zero). */

@@ -184,8 +184,9 @@ put("stun", "unknown-required", b"\x02" + stun(0x0101, [(0x0033, b"????"), (0x00
 # ---- relay: u8 mode; mode 1: u64 leg, u64 seq, u8 flags, XOR mask ----
 put("relay", "honest", b"\x01" + struct.pack(">QQ", 7, 1) + b"\x01")
 put("relay", "flipped", b"\x01" + struct.pack(">QQ", 1 << 40, 99) + b"\x00" + bytes(20) + b"\x80")
-put("relay", "longer", b"\x01" + struct.pack(">QQ", 5, 5) + b"\x00" + bytes(36))
-put("relay", "raw-bind", b"\x00\xe1" + struct.pack(">QQ", 3, 4) + bytes(16))
+put("relay", "longer", b"\x01" + struct.pack(">QQ", 5, 5) + b"\x00" + bytes(52))
+put("relay", "raw-bind", b"\x00\xe1" + struct.pack(">QQ", 3, 4) + bytes(32))
+put("relay", "raw-cookie", b"\x00\xe3" + struct.pack(">QQ", 3, 4) + bytes(32))
 put("relay", "raw-media", b"\x00\x11" + bytes(30))
 
 # ---- wav: sound files for libsndfile ----
