@@ -24,6 +24,7 @@ struct regdb {
 	sqlite3_stmt	*q_owner;	/* on wr */
 	sqlite3_stmt	*q_touch;	/* on wr */
 	sqlite3_stmt	*q_expire;	/* on wr */
+	sqlite3_stmt	*q_move;	/* on wr */
 	char		 errmsg[256];
 };
 
@@ -166,7 +167,10 @@ regdb_open(const char *path, struct regdb **dbp, char *err, size_t errlen)
 	    (rc = prepare(db->wr, "DELETE FROM registrations WHERE rowid IN "
 	    "(SELECT rowid FROM registrations WHERE "
 	    "coalesce(used, created, 0) < ?1 LIMIT ?2)", &db->q_expire, path,
-	    err, errlen)) != 0)
+	    err, errlen)) != 0 ||
+	    (rc = prepare(db->wr, "UPDATE registrations SET pubkey = ?2, "
+	    "created = ?4, used = ?4 WHERE name = ?1 AND pubkey = ?3",
+	    &db->q_move, path, err, errlen)) != 0)
 		goto fail;
 	*dbp = db;
 	return 0;
@@ -187,6 +191,7 @@ regdb_close(struct regdb *db)
 	sqlite3_finalize(db->q_owner);
 	sqlite3_finalize(db->q_touch);
 	sqlite3_finalize(db->q_expire);
+	sqlite3_finalize(db->q_move);
 	sqlite3_close(db->rd);
 	sqlite3_close(db->wr);
 	free(db);
@@ -292,6 +297,42 @@ touch(struct regdb *db, const struct regdb_item *it, int64_t now)
 	return rc;
 }
 
+/* A move: from's name becomes the item's key's; -1 on a database error. */
+static int
+move(struct regdb *db, struct regdb_item *it, int64_t now)
+{
+	sqlite3_stmt *st = db->q_move;
+	uint8_t pub[32];
+	int rc;
+
+	sqlite3_reset(st);
+	if (sqlite3_bind_text(st, 1, it->name, -1, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_blob(st, 2, it->pub, 32, SQLITE_STATIC) != SQLITE_OK ||
+	    sqlite3_bind_blob(st, 3, it->from, 32, SQLITE_STATIC) !=
+	    SQLITE_OK ||
+	    sqlite3_bind_int64(st, 4, (sqlite3_int64)now) != SQLITE_OK ||
+	    sqlite3_step(st) != SQLITE_DONE) {
+		set_err(db);
+		sqlite3_reset(st);
+		return -1;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	if (sqlite3_changes(db->wr) == 1) {
+		it->result = 0;
+		return 0;
+	}
+	/* Not from's: another key's, already the new key's, or free. */
+	if ((rc = owner(db->q_owner, it->name, pub, NULL)) < 0) {
+		set_err(db);
+		return -1;
+	}
+	it->result = rc == 0 ? E2_ERR_NOTFOUND :
+	    memcmp(pub, it->pub, 32) == 0 ? 0 : E2_ERR_EXISTS;
+	return 0;
+}
+
 int
 regdb_store(struct regdb *db, struct regdb_item *items, size_t n,
     int64_t now)
@@ -308,6 +349,11 @@ regdb_store(struct regdb *db, struct regdb_item *items, size_t n,
 	for (i = 0; i < n; i++) {
 		sqlite3_stmt *st = db->q_insert;
 
+		if (items[i].move) {
+			if ((rc = move(db, &items[i], now)) < 0)
+				goto rollback;
+			continue;
+		}
 		sqlite3_reset(st);
 		if (sqlite3_bind_text(st, 1, items[i].name, -1,
 		    SQLITE_STATIC) != SQLITE_OK ||

@@ -34,7 +34,11 @@ struct regdb;
 struct regdb_item {
 	char	name[SIG_NAME_MAX + 1];
 	uint8_t	pub[32];
-	int	result;		/* 0, E2_ERR_EXISTS (another key), E2_ERR_IO */
+	int	move;		/* a move: name passes from `from` to pub */
+	uint8_t	from[32];
+	int	result;		/* 0, E2_ERR_EXISTS (another key),
+				   E2_ERR_NOTFOUND (a move of a free name),
+				   E2_ERR_IO */
 };
 
 /*
@@ -57,7 +61,9 @@ long long regdb_count_key(struct regdb *db, const uint8_t pub[32]);
 /*
  * Stores n registrations in one transaction, at Unix time now: a free
  * name becomes the item's key's, and a name the item's key owns already
- * is kept and marked used at now.  Sets each item's result; returns 0
+ * is kept and marked used at now.  A move item gives the name to its key
+ * only while `from` owns it (E2_ERR_EXISTS when another key does,
+ * E2_ERR_NOTFOUND when it is free).  Sets each item's result; returns 0
  * when the transaction committed, E2_ERR_IO (every result E2_ERR_IO) when
  * not.  Worker thread.
  */

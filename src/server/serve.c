@@ -304,6 +304,13 @@ h_register(struct sclient *sc, const struct sigmsg *m, const uint8_t *raw,
 }
 
 static void
+h_move(struct sclient *sc, const struct sigmsg *m, const uint8_t *raw,
+    size_t len)
+{
+	reg_move(sc, m);
+}
+
+static void
 h_dial(struct sclient *sc, const struct sigmsg *m, const uint8_t *raw,
     size_t len)
 {
@@ -337,6 +344,7 @@ static const struct {
 		    const uint8_t *, size_t);
 } handlers[] = {
 	{ SIG_REGISTER, h_register },
+	{ SIG_MOVE, h_move },
 	{ SIG_DIAL, h_dial },
 	{ SIG_RINGING, route_relay },
 	{ SIG_HANDSHAKE, route_relay },

@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "err.h"
+#include "keymove.h"
 #include "regdb.h"
 #include "serve_int.h"
 
@@ -23,6 +24,8 @@ struct pendreg {
 	struct sclient		*waiters;
 	struct keyent		*key;		/* a new name's key (held) */
 	uint8_t			 pub[32];
+	int			 move;		/* from pub's predecessor: */
+	uint8_t			 from[32];
 	char			 name[SIG_NAME_MAX + 1];
 };
 
@@ -172,7 +175,11 @@ batch_done_cb(uv_work_t *w, int status)
 
 		TAILQ_REMOVE(&b->q, pr, link);
 		htab_remove(&srv->reg.pending, &pr->node);
-		if (rc == 0 && pr->key != NULL) {
+		if (rc == 0 && pr->move) {
+			serve_key_fp(pr->pub, fp);
+			log_info("moved %s to key %s, with the proof of the "
+			    "old key", pr->name, fp);
+		} else if (rc == 0 && pr->key != NULL) {
 			serve_key_fp(pr->pub, fp);
 			log_info("registered %s for key %s", pr->name, fp);
 		}
@@ -186,6 +193,10 @@ batch_done_cb(uv_work_t *w, int status)
 			}
 			else if (rc == E2_ERR_EXISTS)
 				send_taken(sc, pr->name);
+			else if (rc == E2_ERR_NOTFOUND)
+				serve_send_error(sc, SIG_R_UNKNOWN, NULL,
+				    pr->name, "%s is not registered (any "
+				    "more): register it", pr->name);
 			else
 				serve_send_error(sc, SIG_R_SERVER, NULL,
 				    pr->name, "the server could not store "
@@ -229,6 +240,8 @@ batch_start(struct server *srv)
 		TAILQ_INSERT_TAIL(&b->q, pr, link);
 		memcpy(b->items[b->n].name, pr->name, sizeof(pr->name));
 		memcpy(b->items[b->n].pub, pr->pub, sizeof(pr->pub));
+		b->items[b->n].move = pr->move;
+		memcpy(b->items[b->n].from, pr->from, sizeof(pr->from));
 		b->n++;
 	}
 	if (uv_queue_work(srv->loop, &b->work, batch_work_cb,
@@ -312,7 +325,7 @@ reg_take(struct sclient *sc, const char *name)
 /* A name for the batch: sc waits for it unless it is NULL. */
 static struct pendreg *
 pending_add(struct server *srv, struct sclient *sc, const char *name,
-    const uint8_t pub[32], struct keyent *newkey)
+    const uint8_t pub[32], struct keyent *newkey, const uint8_t *from)
 {
 	struct pendreg *pr;
 
@@ -320,6 +333,10 @@ pending_add(struct server *srv, struct sclient *sc, const char *name,
 		return NULL;
 	snprintf(pr->name, sizeof(pr->name), "%s", name);
 	memcpy(pr->pub, pub, 32);
+	if (from != NULL) {
+		pr->move = 1;
+		memcpy(pr->from, from, 32);
+	}
 	if (newkey != NULL) {
 		pr->key = newkey;
 		newkey->npending++;
@@ -378,7 +395,7 @@ reg_register(struct sclient *sc, const struct sigmsg *m)
 		 */
 		if (srv->o.name_expiry_s != 0 &&
 		    now - used >= (int64_t)srv->o.name_expiry_s / 2) {
-			if (pending_add(srv, sc, m->name, sc->pub, NULL) ==
+			if (pending_add(srv, sc, m->name, sc->pub, NULL, NULL) ==
 			    NULL)
 				serve_send_error(sc, SIG_R_SERVER, NULL,
 				    m->name, "out of memory");
@@ -410,7 +427,77 @@ reg_register(struct sclient *sc, const struct sigmsg *m)
 	}
 	if (!reg_take(sc, m->name))
 		return;
-	if (pending_add(srv, sc, m->name, sc->pub, sc->key) == NULL)
+	if (pending_add(srv, sc, m->name, sc->pub, sc->key, NULL) == NULL)
+		serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
+		    "out of memory");
+}
+
+/*
+ * MOVE: the name passes to this connection's key from the key that
+ * signed the proof, while that key owns it (docs/PROTOCOL.md 5a.2).
+ */
+void
+reg_move(struct sclient *sc, const struct sigmsg *m)
+{
+	struct server *srv = sc->srv;
+	uint8_t owner[32];
+	int64_t used;
+	long long have;
+	int rc;
+
+	if (sc->preg != NULL) {
+		serve_send_error(sc, SIG_R_PROTOCOL, NULL, NULL,
+		    "a registration is already in progress");
+		return;
+	}
+	if (keymove_check(m->moveproof, srv->o.key->priv, m->name,
+	    sc->pub) != 0) {
+		serve_send_error(sc, SIG_R_PROTOCOL, NULL, m->name,
+		    "the move proof does not check: it must be made with "
+		    "the old key, for this name, this server and the key of "
+		    "this connection");
+		return;
+	}
+	if (pending_find(srv, m->name) != NULL) {
+		serve_send_error(sc, SIG_R_LIMIT, NULL, m->name,
+		    "%s is being registered just now; try again", m->name);
+		return;
+	}
+	if ((rc = regdb_lookup(srv->o.db, m->name, owner, &used)) < 0) {
+		serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
+		    "registration database error; try again later");
+		return;
+	}
+	if (rc == 0) {
+		serve_send_error(sc, SIG_R_UNKNOWN, NULL, m->name,
+		    "%s is not registered (any more): register it", m->name);
+		return;
+	}
+	if (memcmp(owner, sc->pub, 32) == 0) {
+		route_publish(sc, m->name);
+		return;
+	}
+	if (memcmp(owner, m->moveproof, 32) != 0) {
+		if (reg_take(sc, m->name))
+			send_taken(sc, m->name);
+		return;
+	}
+	if (srv->o.max_names > 0) {
+		if ((have = regdb_count_key(srv->o.db, sc->pub)) < 0) {
+			serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
+			    "registration database error; try again later");
+			return;
+		}
+		if (have + sc->key->npending >= srv->o.max_names) {
+			serve_send_error(sc, SIG_R_LIMIT, NULL, m->name,
+			    "this key has %u names on this server, the most "
+			    "it may have", srv->o.max_names);
+			return;
+		}
+	}
+	if (!reg_take(sc, m->name))
+		return;
+	if (pending_add(srv, sc, m->name, sc->pub, sc->key, owner) == NULL)
 		serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
 		    "out of memory");
 }
@@ -428,7 +515,8 @@ reg_sweep(struct server *srv, uint64_t now)
 			continue;
 		sc->used_ms = now;
 		if (pending_find(srv, sc->name) == NULL)
-			(void)pending_add(srv, NULL, sc->name, sc->pub, NULL);
+			(void)pending_add(srv, NULL, sc->name, sc->pub, NULL,
+			    NULL);
 	}
 	if (now - srv->reg.check_ms >= check_ms(srv)) {
 		srv->reg.check_ms = now;
