@@ -18,7 +18,7 @@
 #include "store/keyfile.h"
 #include "store/paths.h"
 
-#define NAME_COL_MAX	32	/* longer names push their line out */
+#define NAME_COL_MAX	33	/* ~FINGERPRINT fits; longer names push out */
 #define WHERE_COL_MAX	28
 #define WHERE_MAX	(PIN_NAME_MAX + 16)
 
