@@ -42,6 +42,9 @@ stop_bg "$alice_PID"; rc=$RC
 check "listener --once exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "callee saw the hangup by the peer" grep -q '"ended","reason":"hangup","by":"peer"' "$T/a1"
 check "bob's contacts now hold alice" grep -q '^alice ' "$T/bob/config/e2call/contacts"
+check "... in the place of the server's key" grep -q \
+	"^alice server:$(sed -n 's/^public //p' "$T/server/server_key") " \
+	"$T/bob/config/e2call/contacts"
 
 # 2. Second call: the key is now known on both sides.
 listen_bg alice "$T/a2" --auto-answer --once
