@@ -480,9 +480,12 @@ test_pins_place_rules(void **state)
 	assert_false(pin_place_ok("srv.example:7350"));
 	assert_false(pin_place_ok("server:" B64_3 "x"));
 	/* Short, unpadded, or not the canonical encoding of its bytes. */
-	assert_false(pin_place_ok("server:AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM"));
-	assert_false(pin_place_ok("server:AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwN="));
-	assert_false(pin_place_ok("server:AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw=="));
+	assert_false(pin_place_ok("server:"
+	    "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwM"));
+	assert_false(pin_place_ok("server:"
+	    "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwN="));
+	assert_false(pin_place_ok("server:"
+	    "AwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAw=="));
 
 	/* A caller without a name: '~' and its fingerprint, no spaces. */
 	pins_caller_name(k1, name);
@@ -645,7 +648,7 @@ test_pins_wildcard(void **state)
 	    KEY_CHANGED_VERIFIED);
 	assert_int_equal(pins_check(p, "alice", "caller", k2), KEY_NEW);
 
-	/* Pinned again with the same key: it takes the place, keeps the rest. */
+	/* Pinned again, the same key: it takes the place, keeps the rest. */
 	assert_int_equal(pins_set(p, "alice", pa, k1, 99), 0);
 	e = pins_find(p, "alice", pa);
 	assert_string_equal(e->place, pa);

@@ -312,8 +312,9 @@ load_line(void *arg, size_t lineno, char **f, size_t nf, char *err,
 		if (place[0] == '\0')
 			e2_seterr(err, errlen, "'%.40s' is listed twice", name);
 		else
-			e2_seterr(err, errlen, "'%.40s' is listed twice in place "
-			    "%s%s", name, place, old ? " (after migration)" : "");
+			e2_seterr(err, errlen, "'%.40s' is listed twice in "
+			    "place %s%s", name, place,
+			    old ? " (after migration)" : "");
 		return E2_ERR_CORRUPT;
 	}
 	if ((e = append(p)) == NULL) {

@@ -53,7 +53,7 @@
 
 struct pin {
 	char		name[PIN_NAME_MAX + 1];
-	char		place[PIN_PLACE_MAX + 1];	/* "" in known_servers */
+	char		place[PIN_PLACE_MAX + 1];	/* known_servers: "" */
 	uint8_t		pub[32];
 	int		verified;
 	long long	first_seen;
