@@ -37,11 +37,14 @@ const struct cmd *cmd_find(const char *name);
 
 /* The options of dial, listen and echo (cmd_call.c). */
 extern const char call_options_help[];
+/* The options of verify, unverify and forget (cmd_contacts.c). */
+extern const char pick_options_help[];
 
 int	cmd_id(int, char **);
 int	cmd_contacts(int, char **);
 int	cmd_verify(int, char **);
 int	cmd_unverify(int, char **);
+int	cmd_forget(int, char **);
 int	cmd_serve(int, char **);
 int	cmd_register(int, char **);
 int	cmd_listen(int, char **);

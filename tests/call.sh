@@ -42,6 +42,9 @@ stop_bg "$alice_PID"; rc=$RC
 check "listener --once exits 0 (got $rc)" [ "$rc" -eq 0 ]
 check "callee saw the hangup by the peer" grep -q '"ended","reason":"hangup","by":"peer"' "$T/a1"
 check "bob's contacts now hold alice" grep -q '^alice ' "$T/bob/config/e2call/contacts"
+check "... in the place of the server's key" grep -q \
+	"^alice server:$(sed -n 's/^public //p' "$T/server/server_key") " \
+	"$T/bob/config/e2call/contacts"
 
 # 2. Second call: the key is now known on both sides.
 listen_bg alice "$T/a2" --auto-answer --once
@@ -49,6 +52,32 @@ as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 1 >"$
 check "second call: callee sees a known key" grep -q '"incoming","peer":"bob","key":"known"' "$T/a2"
 check "second call: caller sees a known key" grep -q '"ringing","peer":"alice","key":"known"' "$T/b2"
 stop_bg "$alice_PID"
+
+# 2b. A contacts file of an older e2call: bob's bare pin of alice takes the
+# place of his server (whose key known_servers holds) when he next starts,
+# the old file kept in contacts.v1; a pin of any server (server:*) takes
+# the server's place when a call through it is answered.
+srvpub=$(sed -n 's/^public //p' "$T/server/server_key")
+bc=$T/bob/config/e2call/contacts
+alicepub=$(awk '$1 == "alice" { print $3 }' "$bc")
+printf 'alice %s verified 1700000000\n' "$alicepub" >"$bc"
+cp "$bc" "$T/bob.old"
+listen_bg alice "$T/a2b" --auto-answer --once
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 1 >"$T/b2b" 2>&1
+stop_bg "$alice_PID"
+check "older contacts file: migrated when the client starts, alice in the server's place" \
+	grep -qx "alice server:$srvpub $alicepub verified 1700000000" "$bc"
+check "... the old file kept in contacts.v1" cmp -s "$T/bob.old" "$bc.v1"
+check "... and the call saw alice verified" \
+	grep -q '"ringing","peer":"alice","key":"verified"' "$T/b2b"
+printf 'alice server:* %s new 1700000000\n' "$alicepub" >"$bc"
+listen_bg alice "$T/a2c" --auto-answer --once
+as_user bob timeout 20 "$E2CALL" dial alice --batch --audio null --timeout 1 >"$T/b2c" 2>&1
+stop_bg "$alice_PID"
+check "a server:* pin matches this server: alice is known" \
+	grep -q '"ringing","peer":"alice","key":"known"' "$T/b2c"
+check "... and takes the server's place, keeping its first-seen time" \
+	grep -qx "alice server:$srvpub $alicepub new 1700000000" "$bc"
 
 # 3. Reject.
 listen_bg alice "$T/a3" --once

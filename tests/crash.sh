@@ -20,21 +20,29 @@ NPINS=2000
 
 # ---- helpers (python: pins files and the registration driver) ----
 cat >"$T/pins.py" <<'PY'
-# pins.py gen FILE PREFIX N | check FILE BASE NAME KEY MUST ...
-#   gen:   a pins file as pins_save writes it, N entries PREFIXnnnn
+# pins.py gen FILE PREFIX N [PLACE] | check FILE BASE NAME KEY MUST ...
+#   gen:   a pins file as pins_save writes it, N entries PREFIXnnnn: of
+#          contacts in PLACE, else of known_servers
 #   check: each FILE must be byte for byte its BASE, or BASE plus the
-#          line "NAME KEY new TIME" at the end; with MUST=1 only the
-#          latter.  Exit 1 with the reason otherwise.
+#          line "NAME KEY new TIME" at the end (NAME holds the place of a
+#          contact); with MUST=1 only the latter.  Exit 1 with the reason
+#          otherwise.
 import base64, os, re, sys
 HDR = ("# e2call pinned keys: NAME PUBLIC-KEY new|verified FIRST-SEEN\n"
        "# (FIRST-SEEN in seconds since 1970-01-01 UTC)\n")
+CHDR = ("# e2call pinned keys of people: NAME PLACE PUBLIC-KEY new|verified "
+        "FIRST-SEEN\n"
+        "# (PLACE: server:<server key>, server:* for any server, direct or "
+        "caller;\n"
+        "# FIRST-SEEN in seconds since 1970-01-01 UTC)\n")
 if sys.argv[1] == "gen":
     path, prefix, n = sys.argv[2], sys.argv[3], int(sys.argv[4])
+    place = sys.argv[5] + " " if len(sys.argv) > 5 else ""
     with open(path, "w") as f:
-        f.write(HDR)
+        f.write(CHDR if place else HDR)
         for i in range(n):
             k = base64.b64encode(os.urandom(32)).decode()
-            f.write("%s%04d %s %s %d\n" % (prefix, i, k,
+            f.write("%s%04d %s%s %s %d\n" % (prefix, i, place, k,
                     "verified" if i % 3 == 0 else "new", 1700000000 + i))
     os.chmod(path, 0o600)
     sys.exit(0)
@@ -186,7 +194,7 @@ pubkey() { sed -n 's/^public //p' "$1"; }
 # ==== 1. verify / unverify on a large contacts file ====
 V=$T/v
 mkdir -p "$V"; chmod 700 "$V"
-pins gen "$V/contacts" peer "$NPINS"
+pins gen "$V/contacts" peer "$NPINS" 'server:*'
 cp "$V/contacts" "$V/model"
 vrun() { E2CALL_HOME=$V "$E2CALL" "$@"; }
 
@@ -269,7 +277,7 @@ for u in alice bob; do
 	as_user $u "$E2CALL" id >/dev/null 2>&1
 	d=$T/$u/config/e2call
 	cp "$d/identity" "$T/$u.identity"
-	pins gen "$T/$u.contacts" "c$u" "$NPINS"
+	pins gen "$T/$u.contacts" "c$u" "$NPINS" 'server:*'
 	pins gen "$T/$u.servers" "host" "$NPINS"
 	sed -i 's/^\(host[0-9]*\) /\1.test:7350 /' "$T/$u.servers"
 done
@@ -341,7 +349,8 @@ check_user() {
 	d=$T/$u/config/e2call
 	m1=0; grep -q '"answered"' "$out" && m1=1
 	m2=0; grep -q 'pinned its key' "$out" && m2=1
-	pins check "$d/contacts" "$T/$u.contacts" "$peer" "$ppub" $m1 \
+	pins check "$d/contacts" "$T/$u.contacts" "$peer server:$srvpub" \
+	    "$ppub" $m1 \
 	    "$d/known_servers" "$T/$u.servers" "$SERVER" "$srvpub" $m2 ||
 	    return
 	cmp -s "$d/identity" "$T/$u.identity" ||

@@ -1,7 +1,10 @@
 #!/bin/sh
 # Direct mode (no server at all) and key pinning: a changed peer key is
 # caught, refused in batch mode unless accepted, and refused outright for
-# a verified contact; the echo bot answers and plays back.
+# a verified contact; a caller's claimed name is pinned as a direct caller
+# only, never over the pin of that name on a server, and callers without
+# a name are pinned by their fingerprints; the echo bot answers and plays
+# back.
 . "$top_srcdir/tests/lib.sh"
 for u in alice bob; do configure $u; done
 PORT=$(free_port)
@@ -38,6 +41,10 @@ check "direct call: dialer exits 0 (got $RC)" [ "$RC" -eq 0 ]
 check "direct call: listener exits 0 (got $LRC)" [ "$LRC" -eq 0 ]
 check "direct call: same 20-digit code" test -n "$ca" -a "$ca" = "$cb"
 check "direct call: no server key was pinned" test ! -s "$T/bob/config/e2call/known_servers"
+check "direct call: the dialer pinned alice@HOST:PORT, place direct" \
+	grep -q "^alice@$ADDR direct " "$T/bob/config/e2call/contacts"
+check "direct call: the listener pinned bob as a direct caller" \
+	grep -q "^bob caller " "$T/alice/config/e2call/contacts"
 
 # 2. The callee's key changes: caught, and refused in batch mode.
 rotate_key alice
@@ -63,8 +70,8 @@ stop_listener
 check "the accepted key is now known" grep -q '"ringing","peer":"alice","key":"known"' "$T/b4"
 
 # 4. Verified contact: a changed key is refused even when accepted.
-as_user bob "$E2CALL" verify alice >/dev/null
-check "contacts show alice verified" sh -c "grep -q '^alice .* verified ' '$T/bob/config/e2call/contacts'"
+as_user bob "$E2CALL" verify "alice@$ADDR" >/dev/null
+check "contacts show alice verified" sh -c "grep -q '^alice@$ADDR direct .* verified ' '$T/bob/config/e2call/contacts'"
 direct_listen "$T/a5" --auto-answer
 dial "$T/b5"
 stop_listener
@@ -76,10 +83,10 @@ stop_listener
 check "verified + changed: refused (exit 9, got $RC)" [ "$RC" -eq 9 ]
 check "verified + changed: reported as verified" grep -q '"key_changed".*"verified":true' "$T/b6"
 check "verified + changed: both fingerprints and the command" \
-    grep -q '"note":"refused: the key of alice at .* has changed, and you had verified the old one (old [a-z2-7 ]\{39\}, new [a-z2-7 ]\{39\}). If alice really has a new key, run `e2call unverify alice`' "$T/b6"
+    grep -q '"note":"refused: the key of alice at .* has changed, and you had verified the old one (old [a-z2-7 ]\{39\}, new [a-z2-7 ]\{39\}). If alice really has a new key, run `e2call unverify alice@'"$ADDR"'`' "$T/b6"
 
 # 5. The caller's key changes: the callee refuses in batch mode.
-as_user bob "$E2CALL" unverify alice >/dev/null
+as_user bob "$E2CALL" unverify "alice@$ADDR" >/dev/null
 direct_listen "$T/a7" --auto-answer
 dial "$T/b7" --accept-changed-key
 stop_listener
@@ -99,7 +106,7 @@ rm -f "$T/bob/config/e2call/contacts" "$T/alice/config/e2call/contacts"
 direct_listen "$T/a10" --auto-answer
 dial "$T/b10"
 stop_listener
-as_user bob "$E2CALL" verify alice >/dev/null
+as_user bob "$E2CALL" verify "alice@$ADDR" >/dev/null
 newfp=$(as_user alice "$E2CALL" id --rotate 2>/dev/null | sed -n 's/^new fingerprint: //p')
 check "rotate: a new key, the old one kept" \
     test -n "$newfp" -a -s "$T/alice/config/e2call/identity.previous"
@@ -116,7 +123,7 @@ dial "$T/b12" --accept-changed-key
 stop_listener
 check "moved key from a verified one: accepted (exit 0, got $RC)" [ "$RC" -eq 0 ]
 check "moved key: the new key pinned and still verified" sh -c \
-    "as_user() { :; }; grep -q '^alice .* verified ' '$T/bob/config/e2call/contacts' && [ \"\$(HOME=$T/bob XDG_CONFIG_HOME=$T/bob/config XDG_DATA_HOME=$T/bob/data E2CALL_HOME= '$E2CALL' contacts | grep '^alice' | grep -c '$newfp')\" -eq 1 ]"
+    "grep -q '^alice@$ADDR direct .* verified ' '$T/bob/config/e2call/contacts' && [ \"\$(HOME=$T/bob XDG_CONFIG_HOME=$T/bob/config XDG_DATA_HOME=$T/bob/data E2CALL_HOME= '$E2CALL' contacts | grep '^alice' | grep -c '$newfp')\" -eq 1 ]"
 # A key dropped without a proof (a lost key) is refused as before.
 rotate_key alice
 direct_listen "$T/a13" --auto-answer
@@ -136,7 +143,62 @@ check "the caller's move: the listener sees it signed" \
     grep -q '"key_changed","peer":"bob".*"signed_by_old_key":true' "$T/a14"
 check "the caller's move: accepted by the listener (exit 0, got $RC)" [ "$RC" -eq 0 ]
 
-# 6. The echo bot plays back what it hears.
+# 6. Pins live where the name does.  Alice has verified carol's key on a
+# server; mallory calls alice directly claiming to be carol.
+idpub() { as_user "$1" "$E2CALL" id | sed -n 's/^public key: //p'; }
+idfp() { as_user "$1" "$E2CALL" id | sed -n 's/^fingerprint: //p' | tr -d ' '; }
+configure carol; configure mallory
+carol_pub=$(idpub carol); mallory_pub=$(idpub mallory); srv_pub=$(idpub srv)
+ac=$T/alice/config/e2call/contacts
+printf 'carol server:%s %s verified 1700000000\n' "$srv_pub" "$carol_pub" >>"$ac"
+direct_listen "$T/a10" --auto-answer
+as_user mallory timeout 20 "$E2CALL" dial "alice@$ADDR" --name carol --batch \
+	--audio null --timeout 1 >"$T/m10" 2>"$T/m10.err"
+RC=$?
+stop_listener
+check "a caller claiming carol's name is a new key, not carol's changed one" \
+	grep -q '"incoming","peer":"carol","key":"new"' "$T/a10"
+check "... and its call goes on (exit $RC, listener $LRC)" \
+	sh -c '[ "$0" -eq 0 ] && [ "$1" -eq 0 ]' "$RC" "$LRC"
+check "carol's verified pin on the server is untouched" \
+	grep -qx "carol server:$srv_pub $carol_pub verified 1700000000" "$ac"
+check "the claim is pinned as a direct caller named carol" \
+	grep -q "^carol caller $mallory_pub new " "$ac"
+
+# Callers without a name (they send "anonymous"): each is pinned by its
+# own fingerprint, so the second is new, not a changed key.
+for u in anon1 anon2; do user_home $u >/dev/null; done
+anon_dial() {	# anon_dial USER OUT; status in RC
+	as_user "$1" timeout 20 "$E2CALL" dial "alice@$ADDR" --batch --audio null \
+		--timeout 1 >"$2" 2>"$2.err"
+	RC=$?
+}
+direct_listen "$T/a11" --auto-answer
+anon_dial anon1 "$T/n11"; rc1=$RC
+stop_listener
+direct_listen "$T/a12" --auto-answer
+anon_dial anon2 "$T/n12"; rc2=$RC
+stop_listener
+direct_listen "$T/a13" --auto-answer
+anon_dial anon1 "$T/n13"; rc3=$RC
+stop_listener
+check "nameless callers: all three calls answered ($rc1 $rc2 $rc3)" \
+	sh -c '[ "$0" -eq 0 ] && [ "$1" -eq 0 ] && [ "$2" -eq 0 ]' "$rc1" "$rc2" "$rc3"
+check "the first nameless caller is new" \
+	grep -q '"incoming","peer":"anonymous","key":"new"' "$T/a11"
+check "the second, with another key, is new too: no key_changed" \
+	sh -c 'grep -q "\"incoming\",\"peer\":\"anonymous\",\"key\":\"new\"" "$0" &&
+	! grep -q key_changed "$0"' "$T/a12"
+check "the first, calling again, is known" \
+	grep -q '"incoming","peer":"anonymous","key":"known"' "$T/a13"
+check "each is pinned as ~FINGERPRINT, place caller" \
+	sh -c 'grep -q "^~$1 caller " "$0" && grep -q "^~$2 caller " "$0" &&
+	! grep -q "^anonymous " "$0"' "$ac" "$(idfp anon1)" "$(idfp anon2)"
+as_user alice "$E2CALL" contacts >"$T/list" 2>&1
+check "contacts lists them as called me directly" \
+	[ "$(grep -Ec '^~[a-z2-7]{32} +called me directly ' "$T/list")" -eq 2 ]
+
+# 7. The echo bot plays back what it hears.
 if command -v espeak-ng >/dev/null && command -v sox >/dev/null; then
 	espeak-ng -w "$T/s.wav" "Testing the echo, one two three." 2>/dev/null
 	sox "$T/s.wav" -r 48000 -c 1 -b 16 "$T/say.wav"

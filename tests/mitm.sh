@@ -6,8 +6,10 @@
 # each party and relays the audio, decrypted and encrypted again.
 #   a. First call between two people: it connects, locked and audible,
 #      and only the security codes, which differ, reveal the attack.
-#   b. People who pinned each other's keys on an honest server: both see
-#      the changed key; in batch mode the call is refused (exit 9).
+#   b. People who pinned each other's keys on the honest server: when that
+#      server turns hostile (the fixture holds its key, so the pins are in
+#      the same place), both see the changed key; in batch mode the call
+#      is refused (exit 9).
 #   c. A verified contact: refused even with --accept-changed-key.
 #   d. After unverify, --accept-changed-key lets the attacker in: the call
 #      connects, the codes differ, the attacker's keys are pinned.
@@ -57,20 +59,22 @@ hostile_field() {
 pubkey() {	# pubkey USER: the public key in the user's identity file
 	sed -n 's/^public //p' "$T/$1/config/e2call/identity"
 }
-pinned() {	# pinned USER PEER: the key USER pinned for PEER
-	awk -v p="$2" '$1 == p { print $2 }' "$T/$1/config/e2call/contacts"
+pinned() {	# pinned USER PEER: the key USER pinned for PEER on a server
+	awk -v p="$2" '$1 == p && $2 ~ /^server:/ { print $3 }' \
+	    "$T/$1/config/e2call/contacts"
 }
 
 # start_hostile MODE [fixture options]: the hostile server on its own port,
-# with one key file for all of its runs (a client pins a server's key by
-# HOST:PORT, so a port used again must show the same key).  Sets HOSTILE,
-# HOSTILE_PID and HOUT (its output).
+# with the honest server's key: it is that server turned hostile (people
+# are pinned under the key of the server their name lives on, so a server
+# with a key of its own would be another place, where nobody is known yet).
+# Sets HOSTILE, HOSTILE_PID and HOUT (its output).
 nhostile=0
 start_hostile() {
 	nhostile=$((nhostile + 1))
 	HOUT=$T/hostile.$nhostile
 	HOSTILE=127.0.0.1:$(free_port)
-	"$MITM" --listen "$HOSTILE" --key "$T/hostile_key" --mode "$@" \
+	"$MITM" --listen "$HOSTILE" --key "$T/server/server_key" --mode "$@" \
 		>"$HOUT" 2>"$HOUT.err" &
 	HOSTILE_PID=$!
 	PIDS="$PIDS $HOSTILE_PID"

@@ -92,6 +92,8 @@ static void	sig_connect(struct client *cl);
 static void	send_on(struct client *cl, struct nconn *conn,
 		    const struct sigmsg *m);
 static void	setup_call_cands(struct client *cl);
+static int	peer_pin(struct client *cl, char name[PIN_NAME_MAX + 1],
+		    char place[PIN_PLACE_MAX + 1]);
 static int	key_to_decide(const struct cl_model *m);
 
 static char *
@@ -157,23 +159,74 @@ save_pins(struct client *cl, struct pins *p)
 		event(cl, CL_EV_ERROR, err);
 }
 
-/* Pins a new or accepted changed key once the call is answered. */
+/*
+ * Where the peer of the call is pinned (contacts.h): its name on the
+ * server, in the place of the server's key; name@HOST:PORT that I dialed,
+ * in "direct"; the name a caller of my direct listener claimed, or
+ * "~<fingerprint>" when it claimed none, in "caller".  0, or -1 when the
+ * server's key is not known.
+ */
+static int
+peer_pin(struct client *cl, char name[PIN_NAME_MAX + 1],
+    char place[PIN_PLACE_MAX + 1])
+{
+	struct call *c = cl->call;
+	const struct pin *s;
+	uint8_t pub[32];
+
+	if (cl->o.direct) {
+		snprintf(name, PIN_NAME_MAX + 1, "%s@%s", c->peer,
+		    cl->model.server);
+		snprintf(place, PIN_PLACE_MAX + 1, "direct");
+		return 0;
+	}
+	if (cl->o.direct_listen) {
+		if (strcmp(c->peer, "anonymous") == 0)
+			pins_caller_name(c->peer_pub, name);
+		else
+			snprintf(name, PIN_NAME_MAX + 1, "%s", c->peer);
+		snprintf(place, PIN_PLACE_MAX + 1, "caller");
+		return 0;
+	}
+	snprintf(name, PIN_NAME_MAX + 1, "%s", c->peer);
+	if (cl->sig != NULL && cl->sig_open)
+		nconn_remote_static(cl->sig, pub);
+	else if ((s = pins_find(cl->servers, cl->model.server, NULL)) != NULL)
+		memcpy(pub, s->pub, 32);	/* checked when it connected */
+	else
+		return -1;
+	pins_server_place(pub, place);
+	return 0;
+}
+
+/*
+ * Pins a new or accepted changed key once the call is answered; a pin of
+ * an older file that matched any server takes this server's place.
+ */
 static void
 pin_peer(struct client *cl)
 {
 	struct call *c = cl->call;
+	char name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
+	const struct pin *e;
 
-	if (c == NULL || !c->have_peer_pub)
+	if (c == NULL || !c->have_peer_pub || peer_pin(cl, name, place) != 0)
 		return;
-	if (cl->model.peer_key != KEY_NEW && !key_to_decide(&cl->model))
+	if (cl->model.peer_key == KEY_KNOWN ||
+	    cl->model.peer_key == KEY_VERIFIED) {
+		/* The same key: only a server:* pin changes (its place). */
+		if ((e = pins_find(cl->contacts, name, place)) == NULL ||
+		    strcmp(e->place, place) == 0)
+			return;
+	} else if (cl->model.peer_key != KEY_NEW && !key_to_decide(&cl->model))
 		return;
-	if (pins_set(cl->contacts, c->peer, c->peer_pub,
+	if (pins_set(cl->contacts, name, place, c->peer_pub,
 	    (long long)time(NULL)) != 0)
 		return;
 	/* A verified contact that moved with a proof from the verified key,
 	   accepted by the user: the comparison of codes still speaks. */
 	if (cl->model.peer_key == KEY_CHANGED_VERIFIED && cl->model.peer_moved)
-		(void)pins_set_verified(cl->contacts, c->peer, 1);
+		(void)pins_set_verified(cl->contacts, name, place, 1);
 	save_pins(cl, cl->contacts);
 	/* The screen keeps saying "new" (or "changed") for this call. */
 }
@@ -182,16 +235,20 @@ int
 client_mark_verified(struct client *cl)
 {
 	struct call *c = cl->call;
+	char name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
+	const struct pin *e;
 
 	if (c == NULL || !c->have_peer_pub || c->code[0] == '\0')
 		return E2_ERR_STATE;
 	if (cl->model.peer_key == KEY_CHANGED_VERIFIED)
 		return E2_ERR_STATE;
-	if (pins_find(cl->contacts, c->peer) == NULL ||
-	    cl->model.peer_key == KEY_CHANGED)
-		(void)pins_set(cl->contacts, c->peer, c->peer_pub,
+	if (peer_pin(cl, name, place) != 0)
+		return E2_ERR_STATE;
+	if ((e = pins_find(cl->contacts, name, place)) == NULL ||
+	    strcmp(e->place, place) != 0 || cl->model.peer_key == KEY_CHANGED)
+		(void)pins_set(cl->contacts, name, place, c->peer_pub,
 		    (long long)time(NULL));
-	if (pins_set_verified(cl->contacts, c->peer, 1) != 0)
+	if (pins_set_verified(cl->contacts, name, place, 1) != 0)
 		return E2_ERR_STATE;
 	save_pins(cl, cl->contacts);
 	cl->model.peer_key = KEY_VERIFIED;
@@ -368,16 +425,25 @@ static void
 note_refused(struct client *cl)
 {
 	const struct cl_model *m = &cl->model;
-	char where[160];
+	char where[160], name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
+	char cmd[PIN_NAME_MAX + 200];
 
 	peer_where(cl, where, sizeof(where));
+	/* The command names the pin exactly (contacts' NAME and place). */
+	if (peer_pin(cl, name, place) != 0)
+		snprintf(name, sizeof(name), "%s", m->peer);
+	snprintf(cmd, sizeof(cmd), "e2call unverify %.100s%s%s", name,
+	    cl->o.direct_listen ? " --caller" : "", cl->o.direct ||
+	    cl->o.direct_listen ? "" : " --server ");
+	if (!cl->o.direct && !cl->o.direct_listen)
+		strncat(cmd, cl->model.server, sizeof(cmd) - strlen(cmd) - 1);
 	if (m->peer_key == KEY_CHANGED_VERIFIED && !m->peer_moved)
 		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
 		    "refused: the key of %s %s has changed, and you had "
 		    "verified the old one (old %s, new %s). If %s really has "
-		    "a new key, run `e2call unverify %s`, call again and "
-		    "compare the security code.", m->peer, where, m->old_fp,
-		    m->peer_fp, m->peer, m->peer);
+		    "a new key, run `%s`, call again and compare the security "
+		    "code.", m->peer, where, m->old_fp, m->peer_fp, m->peer,
+		    cmd);
 	else
 		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
 		    "refused: the key of %s %s has changed%s (old %s, new %s). "
@@ -407,17 +473,31 @@ static void
 key_check(struct client *cl)
 {
 	struct call *c = cl->call;
+	char name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
 	const struct pin *old;
 	enum call_key ck;
 
-	cl->model.peer_key = pins_check(cl->contacts, c->peer, c->peer_pub);
+	if (peer_pin(cl, name, place) != 0)
+		cl->model.peer_key = KEY_NEW;	/* no server: not pinned */
+	else
+		cl->model.peer_key = pins_check(cl->contacts, name, place,
+		    c->peer_pub);
 	fingerprint(c->peer_pub, cl->model.peer_fp);
 	cl->model.old_fp[0] = '\0';
 	cl->model.peer_moved = 0;
+	cl->model.known_as[0] = '\0';
 	ck = key_of(cl->model.peer_key);
+	/* A caller to my direct listener claims a name; if its key is one
+	   I know from elsewhere, say under which name and where. */
+	if (cl->model.peer_key == KEY_NEW && cl->o.direct_listen &&
+	    (old = pins_find_key(cl->contacts, c->peer_pub)) != NULL)
+		snprintf(cl->model.known_as, sizeof(cl->model.known_as),
+		    "%.150s (%s)", old->name, strncmp(old->place, "server:", 7) == 0 ?
+		    "on a server" : strcmp(old->place, "direct") == 0 ?
+		    "dialed directly" : "a direct caller");
 	if (cl->model.peer_key == KEY_CHANGED ||
 	    cl->model.peer_key == KEY_CHANGED_VERIFIED) {
-		if ((old = pins_find(cl->contacts, c->peer)) != NULL)
+		if ((old = pins_find(cl->contacts, name, place)) != NULL)
 			fingerprint(old->pub, cl->model.old_fp);
 		/* Changed, but signed by the key I had: the peer moved. */
 		cl->model.peer_moved = c->peer_moved && old != NULL &&
@@ -1161,9 +1241,9 @@ nc_open(struct nconn *c, void *arg)
 	if (cl->o.direct)
 		return;		/* the peer's key is checked end to end */
 	nconn_remote_static(c, pub);
-	ks = pins_check(cl->servers, cl->model.server, pub);
+	ks = pins_check(cl->servers, cl->model.server, NULL, pub);
 	if (ks == KEY_NEW) {
-		(void)pins_set(cl->servers, cl->model.server, pub,
+		(void)pins_set(cl->servers, cl->model.server, NULL, pub,
 		    (long long)time(NULL));
 		save_pins(cl, cl->servers);
 		fingerprint(pub, fp);
@@ -1171,7 +1251,7 @@ nc_open(struct nconn *c, void *arg)
 		    cl->model.server, fp);
 	} else if (ks == KEY_CHANGED || ks == KEY_CHANGED_VERIFIED) {
 		fingerprint(pub, fp);
-		p = pins_find(cl->servers, cl->model.server);
+		p = pins_find(cl->servers, cl->model.server, NULL);
 		fingerprint(p->pub, old);
 		snprintf(line, sizeof(line), "THE KEY OF SERVER %s HAS CHANGED "
 		    "(was %s, now %s). Someone may be impersonating it, or "
@@ -1327,10 +1407,16 @@ tick_cb(uv_timer_t *t)
 
 /* ---- life ---- */
 
+/*
+ * The bare names of an older contacts file get the place of the server I
+ * use when its key is pinned (not for a direct dial, whose HOST:PORT is
+ * the peer's), else "server:*".
+ */
 static int
 load_files(struct client *cl, char *err, size_t errlen)
 {
-	char path[4096];
+	char path[4096], legacy[PIN_PLACE_MAX + 1];
+	const struct pin *s = NULL;
 	int r;
 
 	if ((r = paths_config_file("identity", path, sizeof(path), err,
@@ -1350,13 +1436,19 @@ load_files(struct client *cl, char *err, size_t errlen)
 	}
 	if (r != 0)
 		return r;
-	if ((r = paths_config_file("contacts", path, sizeof(path), err,
-	    errlen)) != 0 ||
-	    (r = pins_load(path, &cl->contacts, err, errlen)) != 0)
-		return r;
 	if ((r = paths_config_file("known_servers", path, sizeof(path), err,
 	    errlen)) != 0 ||
-	    (r = pins_load(path, &cl->servers, err, errlen)) != 0)
+	    (r = pins_load(path, PINS_SERVERS, NULL, &cl->servers, err,
+	    errlen)) != 0)
+		return r;
+	if (!cl->o.direct && cl->o.server != NULL)
+		s = pins_find(cl->servers, cl->o.server, NULL);
+	if (s != NULL)
+		pins_server_place(s->pub, legacy);
+	if ((r = paths_config_file("contacts", path, sizeof(path), err,
+	    errlen)) != 0 ||
+	    (r = pins_load(path, PINS_CONTACTS, s != NULL ? legacy : NULL,
+	    &cl->contacts, err, errlen)) != 0)
 		return r;
 	return 0;
 }

@@ -94,6 +94,8 @@ struct cl_model {
 						   this side can tell */
 	int		 peer_moved;		/* "changed, signed by the old
 						   key" (peer_key CHANGED*) */
+	char		 known_as[200];		/* a new direct caller whose key
+						   is pinned elsewhere: where */
 	char		 end_note[768];		/* why, and what to do, when a
 						   key refused the call */
 	char		 path[96];		/* media path in use, for people:

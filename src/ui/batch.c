@@ -5,7 +5,7 @@
  *   {"event":"registered","name":...}
  *   {"event":"dialing","peer":...}
  *   {"event":"ringing","peer":...,"key":...}
- *   {"event":"incoming","peer":...,"key":...,"fingerprint":...}
+ *   {"event":"incoming","peer":...,"key":...,"fingerprint":...[,"known_as":...]}
  *   {"event":"key_changed","peer":...,"old_fingerprint":...,"fingerprint":...,"verified":bool,"signed_by_old_key":bool}
  *   {"event":"security_code","code":"01234 56789 01234 56789"}
  *   {"event":"answered","peer":...}
@@ -120,6 +120,8 @@ batch_event(void *arg, const struct cl_event *ev)
 		kv("peer", m->peer);
 		kv("key", key_status_name(m->peer_key));
 		kv("fingerprint", m->peer_fp);
+		if (m->known_as[0] != '\0')
+			kv("known_as", m->known_as);
 		break;
 	case CL_EV_KEY_CHANGED:
 		printf("{\"event\":\"key_changed\"");

@@ -908,6 +908,11 @@ key_state_line(struct ui *u, struct box *b, const struct cl_model *m)
 		pen_s(&p, "     ", b->attr);
 		pen_safe(u, &p, m->peer_fp, b->attr);
 	}
+	if (m->known_as[0] != '\0') {
+		box_row(b, &p);
+		pen_s(&p, "     this key is ", b->attr);
+		pen_safe(u, &p, m->known_as, b->attr);
+	}
 }
 
 static void

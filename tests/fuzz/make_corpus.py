@@ -121,7 +121,8 @@ put("conf", "errors", b"\x81\x02name = Bad Name\nbitrate 6000\n\x00\n")
 put("conf", "fields", b"\x04\x00a b c d e f\n  # comment\n\n\tx\ty  z  \r\nlast line without newline")
 put("conf", "hostports", b"\x20\x00host-1.example:65535\n1.2.3.4:1\n[fe80::1%x]:80\n[::]:0\nh:99999\n")
 
-# ---- pins: u8 selector (bit 0: key file), file ----
+# ---- pins: u8 selector (bit 0: key file; bit 1: known_servers, else
+# contacts; bit 2: older contacts lines get a server's place), file ----
 alice_pub = bytes.fromhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a")
 alice_priv = bytes.fromhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a")
 bob_pub = bytes.fromhex("de9edb7d7b7dc1b4d35b61c2ece435373f8343c85b78674dadfc7e146f882b4f")
@@ -131,10 +132,20 @@ def b64(k):
     return base64.b64encode(k).decode()
 
 
+srv = "server:" + b64(bytes([0x5a] * 32))
+# contacts of the older four-field kind: migrated on load
 put("pins", "contacts", "\x00# e2call pinned keys\nalice %s new 1700000000\nbob %s verified 1700000123\n"
-    "bob@example.org:7400 %s new 0\n" % (b64(alice_pub), b64(bob_pub), b64(bob_pub)))
-put("pins", "known-servers", "\x02example.org:7400 %s verified 253402300799\n[::1]:7400 %s new 12\n"
-    % (b64(bob_pub), b64(alice_pub)))
+    "bob@example.org:7400 %s new 0\nanonymous %s new 5\n" % (b64(alice_pub), b64(bob_pub), b64(bob_pub),
+                                                          b64(alice_pub)))
+put("pins", "contacts-v1-server", "\x04alice %s verified 1700000000\nbob@[::1]:7400 %s new 0\n"
+    % (b64(alice_pub), b64(bob_pub)))
+# contacts with places, and a mixed file
+put("pins", "contacts-places", "\x00# e2call pinned keys of people\nalice %s %s verified 1700000000\n"
+    "alice server:* %s new 1\nalice caller %s new 2\nbob@example.org:7400 direct %s new 3\n"
+    "~nu6qdljrvsjtdj3fihyyjyu5bjnxwefu caller %s new 4\n"
+    % (srv, b64(alice_pub), b64(bob_pub), b64(bob_pub), b64(alice_pub), b64(bob_pub)))
+put("pins", "contacts-mixed", "\x04carol caller %s new 9\ncarol %s new 10\nanonymous %s verified 11\n"
+    % (b64(alice_pub), b64(bob_pub), b64(alice_pub)))
 put("pins", "bad-line", "\x00alice %s maybe 1\n" % b64(alice_pub))
 put("pins", "keyfile", "\x01# e2call private key (keep secret)\nprivate %s\npublic %s\n"
     % (b64(alice_priv), b64(alice_pub)))
