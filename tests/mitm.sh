@@ -11,8 +11,10 @@
 #   c. A verified contact: refused even with --accept-changed-key.
 #   d. After unverify, --accept-changed-key lets the attacker in: the call
 #      connects, the codes differ, the attacker's keys are pinned.
-# Drill 2, forward mode: the server relays the signaling faithfully but
-# rewrites the media candidates so that every datagram passes through it.
+# Drill 2, forward mode: the server relays the signaling faithfully.  The
+# media candidates travel sealed end to end, so it cannot point them at
+# itself; it grants media relay legs instead, and the parties call with
+# --relay-only, so every datagram still passes through it.
 #   a. The call works, the codes match, and the capture of every datagram
 #      holds no encoded Opus frame.
 #   b. tamper: one bit flipped in every 25th audio datagram; each fails
@@ -295,13 +297,15 @@ check "1d. the attacker's key replaced dave's real key in carol's contacts" \
 # ---- Drill 2a: a server that routes the media through itself ----
 start_hostile forward --capture "$T/forward.pcap" ||
 	{ not_ok "hostile server starts"; finish; }
-call_pair "$HOSTILE" erin frank f1
+call_pair "$HOSTILE" erin frank f1 --relay-only
 sleep 2
 stop_hostile
 ce=$(json_field "$T/f1.l" security_code code); cf=$(json_field "$T/f1.d" security_code code)
 echo "# 2a. codes: erin '$ce' frank '$cf'"
 check "2a. through the forwarding server: both exit 0 ($LRC, $DRC)" test "$LRC" -eq 0 -a "$DRC" -eq 0
 check "2a. the codes are equal: the handshake is end to end" test -n "$ce" -a "$ce" = "$cf"
+check "2a. both took the relay path" sh -c "
+	grep -q '\"event\":\"media\".*\"kind\":\"relay\"' '$T/f1.l' && grep -q '\"event\":\"media\".*\"kind\":\"relay\"' '$T/f1.d'"
 check "2a. erin and frank pinned each other's real keys" sh -c "
 	[ '$(pinned erin frank)' = '$(pubkey frank)' ] && [ '$(pinned frank erin)' = '$(pubkey erin)' ]"
 t1=$(hostile_field to_caller); t2=$(hostile_field to_callee)
@@ -327,7 +331,7 @@ fi
 
 # ---- Drill 2b: a server that alters datagrams ----
 start_hostile tamper --tamper-every 25 || { not_ok "hostile server starts"; finish; }
-call_pair "$HOSTILE" erin frank f2
+call_pair "$HOSTILE" erin frank f2 --relay-only
 sleep 2
 stop_hostile
 te=$(hostile_field tampered_to_callee); tf=$(hostile_field tampered_to_caller)

@@ -9,9 +9,9 @@
  * that clients that pinned it on first use keep finding the same key),
  * WELCOME, REGISTER -> REGISTERED (any name, kept in memory only),
  * DIAL -> INCOMING, the call messages between the two parties, PING ->
- * PONG, RELAY_REQUEST -> a refusal (as a server that relays no media),
- * and STUN Binding on the UDP port of the same address.  For every call
- * it binds one UDP socket facing each party.
+ * PONG, RELAY_REQUEST (refused in mitm mode, granted otherwise), and STUN
+ * Binding on the UDP port of the same address.  For every call it binds
+ * one UDP socket facing each party.
  *
  * mitm: it terminates both end-to-end handshakes itself.  Towards the
  *	caller it is the callee (responder, a static key of its own, the
@@ -23,10 +23,13 @@
  *	its handshake with the sender and seals it again under the keys of
  *	its handshake with the other party: audio (keeping the frame
  *	index, the audio counter), PING, PONG, STATS and BYE.
- * forward: the signaling goes through as it came, except that the CAND
- *	fields are replaced by the fixture's own socket, so both parties
- *	send their datagrams to it; it forwards them unchanged and appends
- *	each to the capture (pcap, link type NULL, IPv4/UDP).
+ * forward: the signaling goes through as it came (the candidates travel
+ *	sealed end to end: the fixture cannot point them at itself).  It
+ *	grants each party a media relay leg (docs/PROTOCOL.md 5b) whose
+ *	address is the fixture's socket facing that party, so parties that
+ *	call with --relay-only send every datagram to it; it forwards them
+ *	unchanged, as the real relay does, and appends each to the capture
+ *	(pcap, link type NULL, IPv4/UDP).
  * tamper: as forward, but every Nth AUDIO datagram (by its clear type
  *	nibble; N = --tamper-every, default 25) of each direction gets one
  *	ciphertext bit flipped before it is forwarded.
@@ -63,6 +66,7 @@
 #include "nconn.h"
 #include "netaddr.h"
 #include "noise.h"
+#include "relay.h"
 #include "sigmsg.h"
 #include "stun.h"
 
@@ -90,8 +94,12 @@ struct side {
 	uv_udp_t	 udp;
 	struct sig_cand	 me;		/* the socket, as advertised */
 	struct sockaddr_storage dest;	/* where the party's datagrams come
-					   from (and go to) */
+					   from (and go to); with a relay leg,
+					   the address it bound */
 	int		 have_dest;
+	uint64_t	 leg;		/* relay leg id (0: none granted) */
+	uint64_t	 leg_seq;	/* highest BIND seq taken */
+	uint8_t		 leg_key[RELAY_KEYLEN];
 	struct sig_cand	 cand[SIG_CAND_MAX];	/* what the party advertised */
 	size_t		 ncand;
 	struct mpkt	*pk;		/* mitm: keys of the handshake with the
@@ -331,17 +339,79 @@ alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	*b = uv_buf_init((char *)buf, sizeof(buf));
 }
 
-/* forward, tamper: the datagram goes on unchanged (or with one bit flipped). */
+/* ---- relay legs (forward, tamper): docs/PROTOCOL.md 5b, relay.h ---- */
+
+/* RELAY_GRANT for side s: its leg (made on the first request), whose
+ * address is the fixture's socket facing the party. */
 static void
-forward_datagram(struct side *from, const struct sockaddr *src, uint8_t *p,
+relay_grant(struct side *s, struct sigmsg *r)
+{
+	struct sig_cand c = s->me;
+
+	if (s->leg == 0) {
+		while (s->leg == 0)
+			randombytes_buf(&s->leg, sizeof(s->leg));
+		randombytes_buf(s->leg_key, sizeof(s->leg_key));
+	}
+	c.kind = SIG_CAND_RELAY;
+	sigmsg_set_relay(r, s->leg, s->leg_key);
+	(void)sigmsg_add_cand(r, &c);
+}
+
+/* A RELAY_BIND on the socket facing side s binds its leg to src. */
+static void
+relay_bind(struct side *s, const struct sockaddr *src, const uint8_t *p,
     size_t len)
 {
+	uint8_t bound[RELAY_BOUND_LEN];
+	uint64_t leg, seq;
+	uv_buf_t b;
+
+	if (s->leg == 0 || relay_bind_leg(p, len, &leg) != 0 ||
+	    leg != s->leg || relay_bind_open(p, len, s->leg_key, &seq) != 0 ||
+	    seq <= s->leg_seq)
+		return;
+	s->leg_seq = seq;
+	netaddr_copy(&s->dest, src);
+	netaddr_normalize(&s->dest);
+	s->have_dest = 1;
+	relay_bound_seal(leg, seq, s->mc->side[1 - s->idx].have_dest ?
+	    RELAY_F_PEER_BOUND : 0, s->leg_key, bound);
+	b = uv_buf_init((char *)bound, sizeof(bound));
+	(void)uv_udp_try_send(&s->udp, &b, 1, src);
+}
+
+/* The side whose leg is bound to src, or NULL. */
+static struct side *
+relay_side_of(struct mcall *mc, const struct sockaddr *src)
+{
+	struct sockaddr_storage ss;
+	int i;
+
+	netaddr_copy(&ss, src);
+	netaddr_normalize(&ss);
+	for (i = 0; i < 2; i++)
+		if (mc->side[i].have_dest &&
+		    netaddr_equal((struct sockaddr *)&mc->side[i].dest,
+		    (struct sockaddr *)&ss))
+			return &mc->side[i];
+	return NULL;
+}
+
+/*
+ * A media datagram from a bound leg, received on the socket `at`, goes
+ * on unchanged (tamper: every Nth audio one with a bit flipped) to the
+ * other leg, from the socket facing it.
+ */
+static void
+forward_datagram(struct side *from, struct side *at,
+    const struct sockaddr *src, uint8_t *p, size_t len)
+{
 	struct side *to = &from->mc->side[1 - from->idx];
-	struct sockaddr_storage dst;
 	uint64_t k;
 
-	capture_add(src, &from->me, p, len);
-	if (side_dest(to, &dst) != 0)
+	capture_add(src, &at->me, p, len);
+	if (!to->have_dest)
 		return;
 	if (len > MPKT_OVERHEAD && (p[0] >> 4) == MPKT_AUDIO) {
 		from->audio_seen++;
@@ -355,7 +425,27 @@ forward_datagram(struct side *from, const struct sockaddr *src, uint8_t *p,
 			ntampered++;
 		}
 	}
-	side_send(to, &dst, p, len);
+	side_send(to, &to->dest, p, len);
+}
+
+/* Everything else that reaches a relay socket is dropped unanswered. */
+static void
+relay_datagram(struct side *at, const struct sockaddr *src, uint8_t *p,
+    size_t len)
+{
+	struct side *from;
+
+	switch (relay_classify(p, len)) {
+	case RELAY_DG_BIND:
+		relay_bind(at, src, p, len);
+		break;
+	case RELAY_DG_MEDIA:
+		if ((from = relay_side_of(at->mc, src)) != NULL)
+			forward_datagram(from, at, src, p, len);
+		break;
+	default:
+		break;
+	}
 }
 
 static void
@@ -448,14 +538,10 @@ udp_recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 
 	if (nread <= 0 || src == NULL || (flags & UV_UDP_PARTIAL))
 		return;
-	if (mode == MODE_MITM) {
+	if (mode == MODE_MITM)
 		mitm_datagram(s, src, (const uint8_t *)b->base, (size_t)nread);
-		return;
-	}
-	netaddr_copy(&s->dest, src);
-	netaddr_normalize(&s->dest);
-	s->have_dest = 1;
-	forward_datagram(s, src, (uint8_t *)b->base, (size_t)nread);
+	else
+		relay_datagram(s, src, (uint8_t *)b->base, (size_t)nread);
 }
 
 static void
@@ -595,12 +681,11 @@ copy_cands(struct side *s, const struct sig_cand *cand, size_t n)
 	s->ncand = n;
 }
 
-/* ---- forward and tamper: relay, rewriting the candidates ---- */
+/* ---- forward and tamper: the signaling as it came ---- */
 
 static void
 forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
 {
-	struct sigmsg *fw = m;
 	int to = 1 - from, ok;
 
 	switch (m->type) {
@@ -624,13 +709,7 @@ forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
 		    "not allowed here");
 		return;
 	}
-	if (m->type == SIG_HANDSHAKE || m->type == SIG_ACCEPT) {
-		/* The party at the other end is to send its media here. */
-		copy_cands(&mc->side[from], m->cand, m->ncand);
-		m->ncand = 0;
-		(void)sigmsg_add_cand(fw, &mc->side[to].me);
-	}
-	send_msg(mc->conn[to], fw);
+	send_msg(mc->conn[to], m);
 	if (m->type == SIG_REJECT || m->type == SIG_HANGUP) {
 		out("ended %016" PRIx64 " %s %s", mc->id,
 		    sig_reason_name(m->reason), party(from));
@@ -839,7 +918,8 @@ on_dial(struct conn *c, struct sigmsg *m)
 	send_msg(callee, m);
 }
 
-/* RELAY_REQUEST: refused, as by a server that relays no media. */
+/* RELAY_REQUEST: refused in mitm mode (it has the media anyway), else
+ * granted, so that every datagram of a --relay-only party comes here. */
 static void
 on_relay_request(struct conn *c, const struct sigmsg *m)
 {
@@ -851,11 +931,13 @@ on_relay_request(struct conn *c, const struct sigmsg *m)
 	if (mc == NULL || (mc->conn[0] != c && mc->conn[1] != c)) {
 		sigmsg_set_reason(&r, SIG_R_PROTOCOL);
 		(void)sigmsg_set_text(&r, "no such call");
-	} else {
+	} else if (mode == MODE_MITM) {
 		sigmsg_set_reason(&r, SIG_R_LIMIT);
 		(void)sigmsg_set_text(&r, "this server relays no media");
-	}
+	} else
+		relay_grant(&mc->side[mc->conn[0] == c ? 0 : 1], &r);
 	send_msg(c, &r);
+	sodium_memzero(&r, sizeof(r));
 }
 
 static void
