@@ -1,8 +1,9 @@
 /*
  * mitm_server.c - a hostile signaling server, for tests/mitm.sh.
  *
- *	mitm_server --listen HOST:PORT --mode mitm|forward|tamper
+ *	mitm_server --listen HOST:PORT --mode mitm|forward|tamper|forge
  *	    [--key FILE] [--capture PCAP] [--tamper-every N]
+ *	    [--bait-port PORT] [--forge-end MS]
  *
  * Towards clients it speaks the signaling protocol as `e2call serve` does:
  * Noise_XX responder with its own static key (FILE, made if missing, so
@@ -33,6 +34,15 @@
  * tamper: as forward, but every Nth AUDIO datagram (by its clear type
  *	nibble; N = --tamper-every, default 25) of each direction gets one
  *	ciphertext bit flipped before it is forwarded.
+ * forge: as forward, but the moment it has passed the caller's HANDSHAKE
+ *	on, it sends the caller an ACCEPT of its own while the callee's
+ *	phone still rings: first an unsealed one whose CAND is 127.0.0.1
+ *	and PORT (--bait-port, default 9), then one with a SEALED field of
+ *	random bytes, then a HANGUP with such a SEALED field.  With
+ *	--forge-end, MS after those it ends the call in the server's own
+ *	words: an unsealed REJECT (rejected) to the caller and an unsealed
+ *	HANGUP (cancelled) to the callee; the real messages of the call
+ *	still go through.
  *
  * Output, one line each on stdout:
  *	listening HOST:PORT | registered NAME |
@@ -44,6 +54,8 @@
  *	    (datagrams sent to each party, altered on the way, and refused by
  *	    the fixture, printed when the call's media closes, 1.5 s after
  *	    its end, or at exit) |
+ *	forged ID accept accept_sealed hangup_sealed |
+ *	forged_end ID (forge) |
  *	totals calls=N datagrams=N tampered=N (at exit: SIGTERM or SIGINT).
  */
 #include <errno.h>
@@ -77,7 +89,7 @@
 #define LINGER_MS	1500	/* media outlives the call's signaling */
 #define TICK_MS		250
 
-enum mode { MODE_MITM, MODE_FORWARD, MODE_TAMPER };
+enum mode { MODE_MITM, MODE_FORWARD, MODE_TAMPER, MODE_FORGE };
 
 struct conn {
 	struct nconn	*nc;
@@ -124,6 +136,7 @@ struct mcall {
 	uint8_t		 pending_reason;
 	uint64_t	 pending_since;
 	uint64_t	 msg3_at;	/* leg 1 sent message 3 (0: not yet) */
+	uint64_t	 forge_end_at;	/* forge: when to end it (0: never) */
 	int		 over;		/* signaling done; media lingers */
 	struct side	 side[2];
 	uv_timer_t	 linger;
@@ -147,6 +160,8 @@ static struct conn	*conns;
 static struct mcall	*calls;
 static FILE		*capture;
 static unsigned		 tamper_every = 25;
+static uint16_t		 bait_port = 9;
+static unsigned		 forge_end_ms;
 static uint64_t		 ncalls, ndatagrams, ntampered;
 static int		 shutting_down;
 
@@ -681,7 +696,65 @@ copy_cands(struct side *s, const struct sig_cand *cand, size_t n)
 	s->ncand = n;
 }
 
-/* ---- forward and tamper: the signaling as it came ---- */
+/* ---- forge: control messages of the fixture's own ---- */
+
+/* A message for the call with a SEALED field of random bytes. */
+static void
+forge_sealed(struct sigmsg *m, enum sig_type type, uint64_t call)
+{
+	uint8_t junk[48];
+
+	sigmsg_init(m, type);
+	sigmsg_set_call(m, call);
+	randombytes_buf(junk, sizeof(junk));
+	(void)sigmsg_set_sealed(m, junk, sizeof(junk));
+}
+
+/* The caller's HANDSHAKE went on: "the callee answered", say we. */
+static void
+forge_accept(struct mcall *mc)
+{
+	struct sigmsg m;
+	struct sig_cand bait;
+
+	sigmsg_init(&m, SIG_ACCEPT);
+	sigmsg_set_call(&m, mc->id);
+	memset(&bait, 0, sizeof(bait));
+	bait.kind = SIG_CAND_HOST;
+	bait.family = 4;
+	bait.addr[0] = 127;
+	bait.addr[3] = 1;
+	bait.port = bait_port;
+	(void)sigmsg_add_cand(&m, &bait);
+	send_msg(mc->conn[0], &m);
+	forge_sealed(&m, SIG_ACCEPT, mc->id);
+	send_msg(mc->conn[0], &m);
+	forge_sealed(&m, SIG_HANGUP, mc->id);
+	sigmsg_set_reason(&m, SIG_R_HANGUP);
+	send_msg(mc->conn[0], &m);
+	out("forged %016" PRIx64 " accept accept_sealed hangup_sealed", mc->id);
+	if (forge_end_ms > 0)
+		mc->forge_end_at = uv_now(loop) + forge_end_ms;
+}
+
+/* The end of the call in the server's words, unsealed, to both. */
+static void
+forge_end(struct mcall *mc)
+{
+	struct sigmsg m;
+
+	mc->forge_end_at = 0;
+	sigmsg_init(&m, SIG_REJECT);
+	sigmsg_set_call(&m, mc->id);
+	sigmsg_set_reason(&m, SIG_R_REJECTED);
+	send_msg(mc->conn[0], &m);
+	m.type = SIG_HANGUP;
+	sigmsg_set_reason(&m, SIG_R_CANCELLED);
+	send_msg(mc->conn[1], &m);
+	out("forged_end %016" PRIx64, mc->id);
+}
+
+/* ---- forward, tamper, forge: the signaling as it came ---- */
 
 static void
 forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
@@ -710,6 +783,8 @@ forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
 		return;
 	}
 	send_msg(mc->conn[to], m);
+	if (mode == MODE_FORGE && m->type == SIG_HANDSHAKE)
+		forge_accept(mc);
 	if (m->type == SIG_REJECT || m->type == SIG_HANGUP) {
 		out("ended %016" PRIx64 " %s %s", mc->id,
 		    sig_reason_name(m->reason), party(from));
@@ -1124,11 +1199,13 @@ tick_cb(uv_timer_t *t)
 	int i;
 
 	(void)t;
-	if (mode != MODE_MITM)
-		return;
 	for (mc = calls; mc != NULL; mc = next) {
 		next = mc->next;
 		if (mc->over)
+			continue;
+		if (mc->forge_end_at != 0 && uv_now(loop) >= mc->forge_end_at)
+			forge_end(mc);
+		if (mode != MODE_MITM)
 			continue;
 		for (i = 0; i < 2; i++) {
 			if (mc->leg[i] == NULL || mc->ended[i])
@@ -1177,8 +1254,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: mitm_server --listen HOST:PORT "
-	    "--mode mitm|forward|tamper [--key FILE] [--capture PCAP] "
-	    "[--tamper-every N]\n");
+	    "--mode mitm|forward|tamper|forge [--key FILE] [--capture PCAP] "
+	    "[--tamper-every N] [--bait-port PORT] [--forge-end MS]\n");
 	exit(2);
 }
 
@@ -1203,6 +1280,12 @@ main(int argc, char **argv)
 			tamper_every = (unsigned)strtoul(argv[++i], NULL, 10);
 			if (tamper_every == 0)
 				usage();
+		} else if (strcmp(argv[i], "--bait-port") == 0) {
+			bait_port = (uint16_t)strtoul(argv[++i], NULL, 10);
+			if (bait_port == 0)
+				usage();
+		} else if (strcmp(argv[i], "--forge-end") == 0) {
+			forge_end_ms = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--mode") == 0) {
 			i++;
 			have_mode = 1;
@@ -1212,6 +1295,8 @@ main(int argc, char **argv)
 				mode = MODE_FORWARD;
 			else if (strcmp(argv[i], "tamper") == 0)
 				mode = MODE_TAMPER;
+			else if (strcmp(argv[i], "forge") == 0)
+				mode = MODE_FORGE;
 			else
 				usage();
 		} else
@@ -1261,7 +1346,8 @@ main(int argc, char **argv)
 	uv_signal_start(&sigint, signal_cb, SIGINT);
 	netaddr_str((struct sockaddr *)&ss, where, sizeof(where));
 	out("listening %s mode %s", where, mode == MODE_MITM ? "mitm" :
-	    mode == MODE_FORWARD ? "forward" : "tamper");
+	    mode == MODE_FORWARD ? "forward" : mode == MODE_TAMPER ? "tamper" :
+	    "forge");
 
 	uv_run(loop, UV_RUN_DEFAULT);
 
