@@ -5,14 +5,11 @@
  *	    [--key FILE] [--capture PCAP] [--tamper-every N]
  *	    [--bait-port PORT] [--forge-end MS]
  *
- * Towards clients it speaks the signaling protocol as `e2call serve` does:
- * Noise_XX responder with its own static key (FILE, made if missing, so
- * that clients that pinned it on first use keep finding the same key),
- * WELCOME, REGISTER -> REGISTERED (any name, kept in memory only),
- * DIAL -> INCOMING, the call messages between the two parties, PING ->
- * PONG, RELAY_REQUEST (refused in mitm mode, granted otherwise), and STUN
- * Binding on the UDP port of the same address.  For every call it binds
- * one UDP socket facing each party.
+ * Towards clients it speaks the signaling protocol as `e2call serve` does
+ * (tests/fixture.c: its own static key from FILE, WELCOME, REGISTER,
+ * PING, STUN), and DIAL -> INCOMING, the call messages between the two
+ * parties, RELAY_REQUEST (refused in mitm mode, granted otherwise).  For
+ * every call it binds one UDP socket facing each party.
  *
  * mitm: it terminates both end-to-end handshakes itself.  Towards the
  *	caller it is the callee (responder, a static key of its own, the
@@ -60,7 +57,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,29 +69,20 @@
 
 #include "call.h"
 #include "err.h"
-#include "keyfile.h"
+#include "fixture.h"
 #include "mpkt.h"
-#include "nconn.h"
 #include "netaddr.h"
 #include "noise.h"
 #include "relay.h"
 #include "sigmsg.h"
-#include "stun.h"
 
 #define RING_TIMEOUT_MS	120000
 #define HOLD_END_MS	10000	/* longest an end waits for the callee's
 				   handshake (mitm) */
 #define VERDICT_MS	3000	/* and then for the callee's own verdict */
 #define LINGER_MS	1500	/* media outlives the call's signaling */
-#define TICK_MS		250
 
 enum mode { MODE_MITM, MODE_FORWARD, MODE_TAMPER, MODE_FORGE };
-
-struct conn {
-	struct nconn	*nc;
-	char		 name[SIG_NAME_MAX + 1];
-	struct conn	*next;
-};
 
 struct mcall;
 
@@ -125,7 +112,7 @@ struct side {
 
 struct mcall {
 	uint64_t	 id;
-	struct conn	*conn[2];	/* caller, callee (NULL once gone) */
+	struct fx_conn	*conn[2];	/* caller, callee (NULL once gone) */
 	char		 name[2][SIG_NAME_MAX + 1];
 	/* mitm: leg 0 plays the callee to the caller, leg 1 the caller to
 	   the callee */
@@ -144,54 +131,20 @@ struct mcall {
 	struct mcall	*next;
 };
 
-static uv_loop_t	*loop;
 static enum mode	 mode;
-static struct keypair	*server_key;
 static uint8_t		*imp_priv;	/* sodium_malloc: [0..31] plays the
 					   callee, [32..63] plays the caller */
 static uint8_t		 imp_pub[64];
 static struct e2e_id	 imp_id[2];	/* the same, as the call core takes */
-static struct nconn_limits lim;
-static uv_tcp_t		 listener;
-static uv_udp_t		 stun_udp;
-static uv_timer_t	 tick;
-static uv_signal_t	 sigterm, sigint;
-static struct conn	*conns;
 static struct mcall	*calls;
 static FILE		*capture;
 static unsigned		 tamper_every = 25;
 static uint16_t		 bait_port = 9;
 static unsigned		 forge_end_ms;
 static uint64_t		 ncalls, ndatagrams, ntampered;
-static int		 shutting_down;
 
 static void	leg_process(struct mcall *mc, int i);
 static void	mcall_over(struct mcall *mc, int media_now);
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mitm_server: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void
-out(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 static const char *
 party(int i)
@@ -223,7 +176,7 @@ capture_open(const char *path)
 	uint8_t h[24];
 
 	if ((capture = fopen(path, "wb")) == NULL)
-		die("%s: %s", path, strerror(errno));
+		fx_die("%s: %s", path, strerror(errno));
 	memset(h, 0, sizeof(h));
 	le32(h, 0xa1b2c3d4);
 	h[4] = 2;		/* version 2.4 */
@@ -231,7 +184,7 @@ capture_open(const char *path)
 	le32(h + 16, 65535);	/* snap length */
 	le32(h + 20, 0);	/* link type NULL (BSD loopback) */
 	if (fwrite(h, 1, sizeof(h), capture) != sizeof(h))
-		die("%s: write failed", path);
+		fx_die("%s: write failed", path);
 }
 
 static void
@@ -262,48 +215,10 @@ capture_add(const struct sockaddr *from, const struct sig_cand *to,
 	be16(h + 44, (uint16_t)(8 + len));
 	if (fwrite(h, 1, sizeof(h), capture) != sizeof(h) ||
 	    fwrite(p, 1, len, capture) != len)
-		die("capture: write failed");
+		fx_die("capture: write failed");
 }
 
 /* ---- signaling helpers ---- */
-
-static void
-send_msg(struct conn *c, const struct sigmsg *m)
-{
-	int r;
-
-	if (c == NULL || c->nc == NULL)
-		return;
-	if ((r = nconn_send_sig(c->nc, m)) != 0)
-		fprintf(stderr, "mitm_server: cannot send %s: %s\n",
-		    sigmsg_type_name(m->type), e2_strerror(r));
-}
-
-static void
-send_error(struct conn *c, enum sig_reason reason, const struct sigmsg *about,
-    const char *text)
-{
-	struct sigmsg m;
-
-	sigmsg_init(&m, SIG_ERROR);
-	sigmsg_set_reason(&m, reason);
-	if (about != NULL && SIG_HAS(about, SIG_T_CALL))
-		sigmsg_set_call(&m, about->call);
-	if (text != NULL)
-		(void)sigmsg_set_text(&m, text);
-	send_msg(c, &m);
-}
-
-static struct conn *
-conn_by_name(const char *name)
-{
-	struct conn *c;
-
-	for (c = conns; c != NULL; c = c->next)
-		if (c->nc != NULL && strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
 
 static struct mcall *
 mcall_find(uint64_t id)
@@ -343,16 +258,6 @@ side_send(struct side *s, const struct sockaddr_storage *to, const uint8_t *p,
 }
 
 /* ---- media ---- */
-
-static void
-alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	static uint8_t buf[65536];
-
-	(void)h;
-	(void)hint;
-	*b = uv_buf_init((char *)buf, sizeof(buf));
-}
 
 /* ---- relay legs (forward, tamper): docs/PROTOCOL.md 5b, relay.h ---- */
 
@@ -566,7 +471,7 @@ side_init(struct mcall *mc, int i)
 
 	s->mc = mc;
 	s->idx = i;
-	uv_udp_init(loop, &s->udp);
+	uv_udp_init(fx_loop, &s->udp);
 	s->udp.data = s;
 	mc->handles++;
 }
@@ -582,7 +487,7 @@ side_bind(struct side *s)
 	if ((r = uv_udp_bind(&s->udp, (struct sockaddr *)&a4, 0)) != 0 ||
 	    (r = uv_udp_getsockname(&s->udp, (struct sockaddr *)&ss,
 	    &len)) != 0 ||
-	    (r = uv_udp_recv_start(&s->udp, alloc_cb, udp_recv_cb)) != 0) {
+	    (r = uv_udp_recv_start(&s->udp, fx_alloc_cb, udp_recv_cb)) != 0) {
 		fprintf(stderr, "mitm_server: UDP socket: %s\n",
 		    uv_strerror(r));
 		return E2_ERR_IO;
@@ -625,7 +530,7 @@ mcall_free(struct mcall *mc)
 			*pp = mc->next;
 			break;
 		}
-	out("media %016" PRIx64 " to_caller=%" PRIu64 " to_callee=%" PRIu64
+	fx_out("media %016" PRIx64 " to_caller=%" PRIu64 " to_callee=%" PRIu64
 	    " tampered_to_caller=%" PRIu64 " tampered_to_callee=%" PRIu64
 	    " bad_from_caller=%" PRIu64 " bad_from_callee=%" PRIu64
 	    " audio_from_caller=%" PRIu64 " audio_from_callee=%" PRIu64,
@@ -661,7 +566,7 @@ mcall_over(struct mcall *mc, int media_now)
 }
 
 static struct mcall *
-mcall_new(uint64_t id, struct conn *caller, struct conn *callee)
+mcall_new(uint64_t id, struct fx_conn *caller, struct fx_conn *callee)
 {
 	struct mcall *mc;
 
@@ -672,7 +577,7 @@ mcall_new(uint64_t id, struct conn *caller, struct conn *callee)
 	mc->conn[1] = callee;
 	snprintf(mc->name[0], sizeof(mc->name[0]), "%s", caller->name);
 	snprintf(mc->name[1], sizeof(mc->name[1]), "%s", callee->name);
-	uv_timer_init(loop, &mc->linger);
+	uv_timer_init(fx_loop, &mc->linger);
 	mc->linger.data = mc;
 	mc->handles = 1;
 	mc->next = calls;
@@ -726,15 +631,15 @@ forge_accept(struct mcall *mc)
 	bait.addr[3] = 1;
 	bait.port = bait_port;
 	(void)sigmsg_add_cand(&m, &bait);
-	send_msg(mc->conn[0], &m);
+	fx_send(mc->conn[0], &m);
 	forge_sealed(&m, SIG_ACCEPT, mc->id);
-	send_msg(mc->conn[0], &m);
+	fx_send(mc->conn[0], &m);
 	forge_sealed(&m, SIG_HANGUP, mc->id);
 	sigmsg_set_reason(&m, SIG_R_HANGUP);
-	send_msg(mc->conn[0], &m);
-	out("forged %016" PRIx64 " accept accept_sealed hangup_sealed", mc->id);
+	fx_send(mc->conn[0], &m);
+	fx_out("forged %016" PRIx64 " accept accept_sealed hangup_sealed", mc->id);
 	if (forge_end_ms > 0)
-		mc->forge_end_at = uv_now(loop) + forge_end_ms;
+		mc->forge_end_at = uv_now(fx_loop) + forge_end_ms;
 }
 
 /* The end of the call in the server's words, unsealed, to both. */
@@ -747,11 +652,11 @@ forge_end(struct mcall *mc)
 	sigmsg_init(&m, SIG_REJECT);
 	sigmsg_set_call(&m, mc->id);
 	sigmsg_set_reason(&m, SIG_R_REJECTED);
-	send_msg(mc->conn[0], &m);
+	fx_send(mc->conn[0], &m);
 	m.type = SIG_HANGUP;
 	sigmsg_set_reason(&m, SIG_R_CANCELLED);
-	send_msg(mc->conn[1], &m);
-	out("forged_end %016" PRIx64, mc->id);
+	fx_send(mc->conn[1], &m);
+	fx_out("forged_end %016" PRIx64, mc->id);
 }
 
 /* ---- forward, tamper, forge: the signaling as it came ---- */
@@ -778,15 +683,15 @@ forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
 		break;
 	}
 	if (!ok) {
-		send_error(mc->conn[from], SIG_R_PROTOCOL, m,
+		fx_send_error(mc->conn[from], SIG_R_PROTOCOL, m,
 		    "not allowed here");
 		return;
 	}
-	send_msg(mc->conn[to], m);
+	fx_send(mc->conn[to], m);
 	if (mode == MODE_FORGE && m->type == SIG_HANDSHAKE)
 		forge_accept(mc);
 	if (m->type == SIG_REJECT || m->type == SIG_HANGUP) {
-		out("ended %016" PRIx64 " %s %s", mc->id,
+		fx_out("ended %016" PRIx64 " %s %s", mc->id,
 		    sig_reason_name(m->reason), party(from));
 		mcall_over(mc, 0);
 	}
@@ -800,7 +705,7 @@ leg_send(struct mcall *mc, int i, const struct sigmsg *m)
 	struct sigmsg *in;
 
 	if (m->type != SIG_DIAL) {
-		send_msg(mc->conn[i], m);
+		fx_send(mc->conn[i], m);
 		return;
 	}
 	/* Leg 1's DIAL goes to the callee as the INCOMING a server makes. */
@@ -809,7 +714,7 @@ leg_send(struct mcall *mc, int i, const struct sigmsg *m)
 	*in = *m;
 	in->type = SIG_INCOMING;
 	(void)sigmsg_set_name(in, mc->name[0]);
-	send_msg(mc->conn[1], in);
+	fx_send(mc->conn[1], in);
 	free(in);
 }
 
@@ -844,7 +749,7 @@ relay_end(struct mcall *mc, int i, uint8_t r, int force)
 		if (!mc->pending_end) {
 			mc->pending_end = 1;
 			mc->pending_reason = r;
-			mc->pending_since = uv_now(loop);
+			mc->pending_since = uv_now(fx_loop);
 		}
 		return;
 	}
@@ -869,10 +774,10 @@ leg_process(struct mcall *mc, int i)
 			(void)call_key_status(c, CALL_KEY_NEW);
 			break;
 		case CALL_A_RINGING:
-			mc->msg3_at = uv_now(loop);
+			mc->msg3_at = uv_now(fx_loop);
 			break;
 		case CALL_A_CODE:
-			out("code %s %016" PRIx64 " %s", party(i), mc->id,
+			fx_out("code %s %016" PRIx64 " %s", party(i), mc->id,
 			    c->code);
 			leg_keys(mc, i);
 			break;
@@ -881,7 +786,7 @@ leg_process(struct mcall *mc, int i)
 			break;
 		case CALL_A_ENDED:
 			mc->ended[i] = 1;
-			out("ended %016" PRIx64 " %s %s", mc->id,
+			fx_out("ended %016" PRIx64 " %s %s", mc->id,
 			    sig_reason_name(c->end_reason),
 			    c->ended_by_peer ? party(i) : "server");
 			relay_end(mc, i, c->end_reason, 0);
@@ -902,8 +807,8 @@ mitm_progress(struct mcall *mc)
 	if (mc->over)
 		return;
 	if (l1 != NULL && mc->pending_end && (mc->ended[1] ||
-	    uv_now(loop) - mc->pending_since >= HOLD_END_MS ||
-	    (mc->msg3_at != 0 && uv_now(loop) - mc->msg3_at >= VERDICT_MS)))
+	    uv_now(fx_loop) - mc->pending_since >= HOLD_END_MS ||
+	    (mc->msg3_at != 0 && uv_now(fx_loop) - mc->msg3_at >= VERDICT_MS)))
 		relay_end(mc, 0, mc->pending_reason, 1);
 	if (!mc->answered && l0 != NULL && l1 != NULL && !mc->ended[0] &&
 	    l0->state == CALL_S_RINGING_IN && l1->state == CALL_S_ACTIVE) {
@@ -919,7 +824,7 @@ static void
 mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 {
 	struct sigmsg *in;
-	uint64_t now = uv_now(loop);
+	uint64_t now = uv_now(fx_loop);
 	int r;
 
 	if ((in = malloc(sizeof(*in))) == NULL) {
@@ -933,7 +838,7 @@ mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 	    RING_TIMEOUT_MS);
 	free(in);
 	if (r != 0) {
-		send_error(mc->conn[0], SIG_R_SERVER, dial, NULL);
+		fx_send_error(mc->conn[0], SIG_R_SERVER, dial, NULL);
 		mcall_over(mc, 1);
 		return;
 	}
@@ -958,45 +863,45 @@ mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 /* ---- messages from clients ---- */
 
 static void
-on_dial(struct conn *c, struct sigmsg *m)
+on_dial(struct fx_conn *c, struct sigmsg *m)
 {
-	struct conn *callee;
+	struct fx_conn *callee;
 	struct mcall *mc;
 
 	if (c->name[0] == '\0') {
-		send_error(c, SIG_R_PROTOCOL, m, "register first");
+		fx_send_error(c, SIG_R_PROTOCOL, m, "register first");
 		return;
 	}
 	if (mcall_find(m->call) != NULL) {
-		send_error(c, SIG_R_PROTOCOL, m, "call id in use");
+		fx_send_error(c, SIG_R_PROTOCOL, m, "call id in use");
 		return;
 	}
-	if ((callee = conn_by_name(m->name)) == NULL) {
-		send_error(c, SIG_R_UNKNOWN, m, NULL);
+	if ((callee = fx_conn_by_name(m->name)) == NULL) {
+		fx_send_error(c, SIG_R_UNKNOWN, m, NULL);
 		return;
 	}
 	if (callee == c) {
-		send_error(c, SIG_R_PROTOCOL, m, "cannot call yourself");
+		fx_send_error(c, SIG_R_PROTOCOL, m, "cannot call yourself");
 		return;
 	}
 	if ((mc = mcall_new(m->call, c, callee)) == NULL) {
-		send_error(c, SIG_R_SERVER, m, NULL);
+		fx_send_error(c, SIG_R_SERVER, m, NULL);
 		return;
 	}
-	out("call %016" PRIx64 " %s %s", mc->id, mc->name[0], mc->name[1]);
+	fx_out("call %016" PRIx64 " %s %s", mc->id, mc->name[0], mc->name[1]);
 	if (mode == MODE_MITM) {
 		mitm_dial(mc, m);
 		return;
 	}
 	m->type = SIG_INCOMING;
 	(void)sigmsg_set_name(m, c->name);
-	send_msg(callee, m);
+	fx_send(callee, m);
 }
 
 /* RELAY_REQUEST: refused in mitm mode (it has the media anyway), else
  * granted, so that every datagram of a --relay-only party comes here. */
 static void
-on_relay_request(struct conn *c, const struct sigmsg *m)
+on_relay_request(struct fx_conn *c, const struct sigmsg *m)
 {
 	struct mcall *mc = mcall_find(m->call);
 	struct sigmsg r;
@@ -1011,45 +916,24 @@ on_relay_request(struct conn *c, const struct sigmsg *m)
 		(void)sigmsg_set_text(&r, "this server relays no media");
 	} else
 		relay_grant(&mc->side[mc->conn[0] == c ? 0 : 1], &r);
-	send_msg(c, &r);
+	fx_send(c, &r);
 	sodium_memzero(&r, sizeof(r));
 }
 
+/* Everything but REGISTER, PING and PONG (fixture.c answers those). */
 static void
-on_msg(struct nconn *nc, const uint8_t *p, size_t len, void *arg)
+on_msg(struct fx_conn *c, struct sigmsg *m)
 {
-	struct conn *c = arg;
-	struct sigmsg *m, r;
 	struct mcall *mc;
 	int from;
 
-	if ((m = malloc(sizeof(*m))) == NULL)
-		return;
-	if (sigmsg_decode(m, p, len) != 0) {
-		send_error(c, SIG_R_PROTOCOL, NULL, "malformed message");
-		nconn_close(nc, "malformed message");
-		goto done;
-	}
 	switch (m->type) {
-	case SIG_REGISTER:
-		snprintf(c->name, sizeof(c->name), "%s", m->name);
-		sigmsg_init(&r, SIG_REGISTERED);
-		(void)sigmsg_set_name(&r, m->name);
-		send_msg(c, &r);
-		out("registered %s", m->name);
-		goto done;
 	case SIG_DIAL:
 		on_dial(c, m);
-		goto done;
-	case SIG_PING:
-		sigmsg_init(&r, SIG_PONG);
-		send_msg(c, &r);
-		goto done;
-	case SIG_PONG:
-		goto done;
+		return;
 	case SIG_RELAY_REQUEST:
 		on_relay_request(c, m);
-		goto done;
+		return;
 	case SIG_RINGING:
 	case SIG_HANDSHAKE:
 	case SIG_ACCEPT:
@@ -1057,56 +941,37 @@ on_msg(struct nconn *nc, const uint8_t *p, size_t len, void *arg)
 	case SIG_HANGUP:
 		break;
 	default:
-		send_error(c, SIG_R_PROTOCOL, NULL, "not a client message");
-		nconn_close(nc, "not a client message");
-		goto done;
+		fx_send_error(c, SIG_R_PROTOCOL, NULL, "not a client message");
+		fx_close(c, "not a client message");
+		return;
 	}
 	if ((mc = mcall_find(m->call)) == NULL ||
 	    (mc->conn[0] != c && mc->conn[1] != c)) {
 		/* The end of a call that is already over needs no answer. */
 		if (m->type != SIG_REJECT && m->type != SIG_HANGUP)
-			send_error(c, SIG_R_PROTOCOL, m, "no such call");
-		goto done;
+			fx_send_error(c, SIG_R_PROTOCOL, m, "no such call");
+		return;
 	}
 	from = mc->conn[0] == c ? 0 : 1;
 	if (mode != MODE_MITM) {
 		forward_call_msg(mc, from, m);
-		goto done;
+		return;
 	}
 	if (mc->leg[from] != NULL && !mc->ended[from]) {
-		(void)call_on_msg(mc->leg[from], m, uv_now(loop));
+		(void)call_on_msg(mc->leg[from], m, uv_now(fx_loop));
 		leg_process(mc, from);
 	}
 	mitm_progress(mc);
-done:
-	sodium_memzero(m, sizeof(*m));
-	free(m);
 }
 
+/* A party's connection closed: its side of each of its calls ends. */
 static void
-on_open(struct nconn *nc, void *arg)
+on_close(struct fx_conn *c)
 {
-	struct sigmsg w;
-
-	(void)arg;
-	sigmsg_init(&w, SIG_WELCOME);
-	w.version = SIG_VERSION;
-	w.fields |= 1u << SIG_T_VERSION;
-	(void)nconn_send_sig(nc, &w);
-}
-
-static void
-on_close(struct nconn *nc, int err, const char *why, void *arg)
-{
-	struct conn *c = arg, **pp;
 	struct mcall *mc, *next;
 	struct sigmsg m;
 	int i;
 
-	(void)nc;
-	(void)err;
-	(void)why;
-	c->nc = NULL;
 	for (mc = calls; mc != NULL; mc = next) {
 		next = mc->next;
 		if (mc->over || (mc->conn[0] != c && mc->conn[1] != c))
@@ -1117,8 +982,8 @@ on_close(struct nconn *nc, int err, const char *why, void *arg)
 			sigmsg_init(&m, SIG_HANGUP);
 			sigmsg_set_call(&m, mc->id);
 			sigmsg_set_reason(&m, SIG_R_PEER_GONE);
-			send_msg(mc->conn[1 - i], &m);
-			out("ended %016" PRIx64 " peer_gone %s", mc->id,
+			fx_send(mc->conn[1 - i], &m);
+			fx_out("ended %016" PRIx64 " peer_gone %s", mc->id,
 			    party(i));
 			mcall_over(mc, 0);
 			continue;
@@ -1130,87 +995,28 @@ on_close(struct nconn *nc, int err, const char *why, void *arg)
 		}
 		mitm_progress(mc);
 	}
-	for (pp = &conns; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	free(c);
-}
-
-static const struct nconn_cbs cbs = { on_open, on_msg, on_close };
-
-static void
-on_connection(uv_stream_t *server, int status)
-{
-	struct conn *c;
-
-	if (status < 0 || shutting_down)
-		return;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return;
-	if (nconn_accept(server, server_key, &lim, &cbs, c, &c->nc) != 0) {
-		free(c);
-		return;
-	}
-	c->next = conns;
-	conns = c;
-}
-
-/* ---- STUN Binding, on the UDP port of the signaling address ---- */
-
-static void
-stun_recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
-    const struct sockaddr *src, unsigned flags)
-{
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)src;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)src;
-	uint8_t resp[STUN_RESP_MAX];
-	struct stun_addr from;
-	uv_buf_t rb;
-	size_t rlen;
-
-	if (nread <= 0 || src == NULL || (flags & UV_UDP_PARTIAL))
-		return;
-	memset(&from, 0, sizeof(from));
-	if (src->sa_family == AF_INET) {
-		from.family = 4;
-		memcpy(from.addr, &s4->sin_addr, 4);
-		from.port = ntohs(s4->sin_port);
-	} else if (src->sa_family == AF_INET6) {
-		from.family = 6;
-		memcpy(from.addr, &s6->sin6_addr, 16);
-		from.port = ntohs(s6->sin6_port);
-	} else
-		return;
-	if (stun_binding_response((const uint8_t *)b->base, (size_t)nread,
-	    &from, resp, &rlen) != 0)
-		return;
-	rb = uv_buf_init((char *)resp, (unsigned)rlen);
-	(void)uv_udp_try_send(u, &rb, 1, src);
 }
 
 /* ---- life ---- */
 
 static void
-tick_cb(uv_timer_t *t)
+on_tick(void)
 {
 	struct mcall *mc, *next;
 	int i;
 
-	(void)t;
 	for (mc = calls; mc != NULL; mc = next) {
 		next = mc->next;
 		if (mc->over)
 			continue;
-		if (mc->forge_end_at != 0 && uv_now(loop) >= mc->forge_end_at)
+		if (mc->forge_end_at != 0 && uv_now(fx_loop) >= mc->forge_end_at)
 			forge_end(mc);
 		if (mode != MODE_MITM)
 			continue;
 		for (i = 0; i < 2; i++) {
 			if (mc->leg[i] == NULL || mc->ended[i])
 				continue;
-			call_tick(mc->leg[i], uv_now(loop));
+			call_tick(mc->leg[i], uv_now(fx_loop));
 			leg_process(mc, i);
 		}
 		mitm_progress(mc);
@@ -1218,37 +1024,18 @@ tick_cb(uv_timer_t *t)
 }
 
 static void
-shutdown_all(void)
+on_shutdown(void)
 {
-	struct conn *c;
-
-	if (shutting_down)
-		return;
-	shutting_down = 1;
 	while (calls != NULL) {
 		calls->over = 1;
 		uv_timer_stop(&calls->linger);
 		mcall_free(calls);
 	}
-	for (c = conns; c != NULL; c = c->next)
-		if (c->nc != NULL)
-			nconn_close(c->nc, "server shutting down");
-	uv_close((uv_handle_t *)&listener, NULL);
-	uv_close((uv_handle_t *)&stun_udp, NULL);
-	uv_close((uv_handle_t *)&tick, NULL);
-	uv_close((uv_handle_t *)&sigterm, NULL);
-	uv_close((uv_handle_t *)&sigint, NULL);
-	out("totals calls=%" PRIu64 " datagrams=%" PRIu64 " tampered=%" PRIu64,
+	fx_out("totals calls=%" PRIu64 " datagrams=%" PRIu64 " tampered=%" PRIu64,
 	    ncalls, ndatagrams, ntampered);
 }
 
-static void
-signal_cb(uv_signal_t *s, int signum)
-{
-	(void)s;
-	(void)signum;
-	shutdown_all();
-}
+static const struct fx_ops ops = { on_msg, on_close, on_tick, on_shutdown };
 
 static void
 usage(void)
@@ -1263,9 +1050,7 @@ int
 main(int argc, char **argv)
 {
 	const char *listen_at = NULL, *keypath = NULL, *cap = NULL;
-	struct sockaddr_storage ss;
-	char err[300], where[96];
-	int i, r, have_mode = 0;
+	int i, have_mode = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -1304,57 +1089,24 @@ main(int argc, char **argv)
 	}
 	if (listen_at == NULL || !have_mode)
 		usage();
-	if (sodium_init() < 0)
-		die("sodium_init failed");
-	if (netaddr_parse(listen_at, &ss, err, sizeof(err)) != 0)
-		die("%s", err);
-	if (keypath != NULL) {
-		if (keyfile_load(keypath, 1, &server_key, NULL, err,
-		    sizeof(err)) != 0)
-			die("%s", err);
-	} else {
-		if ((server_key = calloc(1, sizeof(*server_key))) == NULL ||
-		    (server_key->priv = sodium_malloc(32)) == NULL)
-			die("out of memory");
-		noise_keypair(server_key->priv, server_key->pub);
-	}
+	fx_init("mitm_server", listen_at, keypath, &ops);
 	/* The keys the fixture shows each party in place of the other's. */
 	if ((imp_priv = sodium_malloc(64)) == NULL)
-		die("out of memory");
+		fx_die("out of memory");
 	noise_keypair(imp_priv, imp_pub);
 	noise_keypair(imp_priv + 32, imp_pub + 32);
 	imp_id[0] = (struct e2e_id){ imp_priv, imp_pub, NULL, NULL };
 	imp_id[1] = (struct e2e_id){ imp_priv + 32, imp_pub + 32, NULL, NULL };
 	if (cap != NULL)
 		capture_open(cap);
-	nconn_limits_default(&lim);
-
-	loop = uv_default_loop();
-	uv_tcp_init(loop, &listener);
-	if ((r = uv_tcp_bind(&listener, (struct sockaddr *)&ss, 0)) != 0 ||
-	    (r = uv_listen((uv_stream_t *)&listener, 64, on_connection)) != 0)
-		die("cannot listen on %s: %s", listen_at, uv_strerror(r));
-	uv_udp_init(loop, &stun_udp);
-	if ((r = uv_udp_bind(&stun_udp, (struct sockaddr *)&ss, 0)) != 0 ||
-	    (r = uv_udp_recv_start(&stun_udp, alloc_cb, stun_recv_cb)) != 0)
-		die("cannot bind UDP %s: %s", listen_at, uv_strerror(r));
-	uv_timer_init(loop, &tick);
-	uv_timer_start(&tick, tick_cb, TICK_MS, TICK_MS);
-	uv_signal_init(loop, &sigterm);
-	uv_signal_start(&sigterm, signal_cb, SIGTERM);
-	uv_signal_init(loop, &sigint);
-	uv_signal_start(&sigint, signal_cb, SIGINT);
-	netaddr_str((struct sockaddr *)&ss, where, sizeof(where));
-	out("listening %s mode %s", where, mode == MODE_MITM ? "mitm" :
+	fx_out("listening %s mode %s", listen_at, mode == MODE_MITM ? "mitm" :
 	    mode == MODE_FORWARD ? "forward" : mode == MODE_TAMPER ? "tamper" :
 	    "forge");
 
-	uv_run(loop, UV_RUN_DEFAULT);
+	fx_run();
 
 	if (capture != NULL && fclose(capture) != 0)
-		die("capture: %s", strerror(errno));
+		fx_die("capture: %s", strerror(errno));
 	sodium_free(imp_priv);
-	keypair_free(server_key);
-	(void)uv_loop_close(loop);
 	return 0;
 }
