@@ -354,7 +354,8 @@ attempt_start(struct gcall *g)
 	if ((r = noise_hs_new(&g->hs, E2E_PROTOCOL, NOISE_INITIATOR)) != 0 ||
 	    (r = noise_hs_set_prologue(g->hs, p, plen)) != 0 ||
 	    (r = noise_hs_set_local_keypair(g->hs, sec, spub)) != 0 ||
-	    (r = noise_hs_set_local_ephemeral(g->hs, sec + NOISE_KEYLEN)) != 0 ||
+	    (r = noise_hs_set_local_ephemeral(g->hs,
+	    sec + NOISE_KEYLEN)) != 0 ||
 	    (r = noise_hs_start(g->hs)) != 0 ||
 	    (r = noise_hs_write(g->hs, commit, sizeof(commit), m->e2e,
 	    sizeof(m->e2e), &len)) != 0)

@@ -637,7 +637,8 @@ forge_accept(struct mcall *mc)
 	forge_sealed(&m, SIG_HANGUP, mc->id);
 	sigmsg_set_reason(&m, SIG_R_HANGUP);
 	fx_send(mc->conn[0], &m);
-	fx_out("forged %016" PRIx64 " accept accept_sealed hangup_sealed", mc->id);
+	fx_out("forged %016" PRIx64 " accept accept_sealed hangup_sealed",
+	    mc->id);
 	if (forge_end_ms > 0)
 		mc->forge_end_at = uv_now(fx_loop) + forge_end_ms;
 }
@@ -1009,7 +1010,8 @@ on_tick(void)
 		next = mc->next;
 		if (mc->over)
 			continue;
-		if (mc->forge_end_at != 0 && uv_now(fx_loop) >= mc->forge_end_at)
+		if (mc->forge_end_at != 0 &&
+		    uv_now(fx_loop) >= mc->forge_end_at)
 			forge_end(mc);
 		if (mode != MODE_MITM)
 			continue;
@@ -1031,8 +1033,8 @@ on_shutdown(void)
 		uv_timer_stop(&calls->linger);
 		mcall_free(calls);
 	}
-	fx_out("totals calls=%" PRIu64 " datagrams=%" PRIu64 " tampered=%" PRIu64,
-	    ncalls, ndatagrams, ntampered);
+	fx_out("totals calls=%" PRIu64 " datagrams=%" PRIu64 " tampered=%"
+	    PRIu64, ncalls, ndatagrams, ntampered);
 }
 
 static const struct fx_ops ops = { on_msg, on_close, on_tick, on_shutdown };
