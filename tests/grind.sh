@@ -28,6 +28,8 @@
 #   every ground message 3, restarts go on until the callee turns the
 #   fixture away after 3 abandoned handshakes, and the two clients' codes
 #   never match in the first group (chance: about 1e-5 per restart).
+#   The ground message 3 the callee refuses here is the one the callee
+#   of drill 1 took: only the commit check tells them apart.
 . "$top_srcdir/tests/lib.sh"
 GRIND="$top_builddir/tests/grind_server"
 NOCOMMIT="$top_builddir/tests/e2call_nocommit"
@@ -96,12 +98,13 @@ start_grind --bad-msg2 1 || { not_ok "grind_server starts"; finish; }
 callee_start dave "$T/s.l" "$NOCOMMIT"
 # 1a: leg A's message 2 carries a payload of the fixture's choosing
 dial carol dave "$T/s0.d"
-check "1a. the caller refuses a message 2 with a payload (handshake_failed)" sh -c "
-	grep -q '\"ended\",\"reason\":\"handshake_failed\",\"by\":\"local\"' '$T/s0.d' &&
+check "1a. the caller refuses a message 2 with a payload: handshake_failed, exit 10 ($DRC)" sh -c "
+	[ $DRC -eq 10 ] && grep -q '\"ended\",\"reason\":\"handshake_failed\",\"by\":\"local\"' '$T/s0.d' &&
 	! grep -q '\"security_code\"' '$T/s0.d'"
 check "1a. the fixture saw the refusal" grep -q '^refused [0-9a-f]* bad_msg2 handshake_failed' "$GOUT"
 # 1b: the grind
 dial carol dave "$T/s1.d"
+s1rc=$DRC
 sleep 0.5
 callee_stop
 stop_grind
@@ -118,16 +121,19 @@ check "1b. the callee without the commit check took the ground message 3" \
 	grep -q '^attempt [0-9a-f]* 0 .* sent=1 verdict=accepted' "$GOUT"
 check "1b. both real clients print a 20-digit code" sh -c "printf '%s\n%s\n' '$cc' '$cd' |
 	grep -Ecx '[0-9]{5} [0-9]{5} [0-9]{5} [0-9]{5}' | grep -qx 2"
+check "1b. the caller was hung up by the server: exit 0 ($s1rc)" sh -c "[ $s1rc -eq 0 ] &&
+	grep -q '\"ended\",\"reason\":\"hangup\",\"by\":\"server\"' '$T/s1.d'"
 check "1b. THE ATTACK WINS: the first groups are equal ($(g1 "$cc") $(g1 "$cd"))" \
 	test -n "$cc" -a "$(g1 "$cc")" = "$(g1 "$cd")"
 grep '^totals ' "$GOUT" | sed 's/^/# 1. /'
 
 # ---- Drill 2: the real protocol ----
 start_grind || { not_ok "grind_server starts"; finish; }
-i=1 matches=0 away=0 aband=0 refused=0
+i=1 matches=0 away=0 aband=0 badrc=""
 while [ "$i" -le "$CALLS" ]; do
 	callee_start bob "$T/r$i.l"
 	dial alice bob "$T/r$i.d"
+	[ "$DRC" -eq 0 ] || badrc="$badrc $i:$DRC"
 	sleep 0.3	# the callee's last REJECT and log lines
 	callee_stop
 	ca=$(code_of "$T/r$i.d")
@@ -157,7 +163,7 @@ T_TRIES=$(field "$tot" tries)
 R=$(grep '^attempt [0-9a-f]* [1-9]' "$GOUT" | grep -vc 'verdict=limit')
 limits=$(grep -c 'verdict=limit' "$GOUT")
 chance=$(awk -v n="$ncalls" -v r="$R" 'BEGIN { printf "%.5f", n * (1 + r / n) * 1e-5 }')
-echo "# 2. $ncalls calls, $T_TRIES grinding tries, $R restarts, $matches matches (chance: about $chance)"
+echo "# 2. $ncalls calls, $T_TRIES grinding tries, $R restarts, $matches matches (chance: about $chance); $limits more restarts turned away"
 check "2. the fixture ran all $CALLS calls ($ncalls)" test "$ncalls" -eq "$CALLS"
 check "2. it won every grind within $BOUND tries ($won of $ncalls)" test "$won" -eq "$ncalls"
 check "2. the callee's commit check refused every ground message 3 ($ground of $ncalls)" \
@@ -167,6 +173,7 @@ check "2. no call ever matched in the first group: $matches of $ncalls" test "$m
 check "2. every callee noted 3 abandoned handshakes ($aband of $CALLS)" test "$aband" -eq "$CALLS"
 check "2. and turned the 4th call away (REJECT limit, 'turned away a call'): $away of $CALLS" \
 	sh -c "[ $away -eq $CALLS ] && [ $limits -eq $CALLS ]"
+check "2. every caller exited 0 (not:${badrc:- none})" test -z "$badrc"
 check "2. every caller printed a code and was hung up by the server" sh -c '
 	i=1; while [ $i -le $0 ]; do
 		grep -q "\"security_code\"" "$1/r$i.d" &&
