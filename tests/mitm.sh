@@ -13,13 +13,29 @@
 #   c. A verified contact: refused even with --accept-changed-key.
 #   d. After unverify, --accept-changed-key lets the attacker in: the call
 #      connects, the codes differ, the attacker's keys are pinned.
-# Drill 2, forward mode: the server relays the signaling faithfully but
-# rewrites the media candidates so that every datagram passes through it.
+# Drill 2, forward mode: the server relays the signaling faithfully.  The
+# media candidates travel sealed end to end, so it cannot point them at
+# itself; it grants media relay legs instead, and the parties call with
+# --relay-only, so every datagram still passes through it.
 #   a. The call works, the codes match, and the capture of every datagram
 #      holds no encoded Opus frame.
 #   b. tamper: one bit flipped in every 25th audio datagram; each fails
 #      authentication and is counted by the receiver, and the call goes on
 #      to its normal end.
+# Drill 3, forge mode: the server relays faithfully, but forges the
+# call's control, which travels sealed end to end.
+#   a. As soon as the caller's HANDSHAKE has passed, and while the
+#      callee's phone still rings, it tells the caller "answered": an
+#      unsealed ACCEPT whose candidate is a UDP port of this test's on
+#      127.0.0.1, then an ACCEPT and a HANGUP with a SEALED field of
+#      random bytes.  The caller refuses all three: it does not report
+#      "answered", starts no media, keeps ringing; when the callee really
+#      answers (a batch `answer`) the call works, with equal codes.
+#   b. An unsealed REJECT to the caller and HANGUP to the callee while
+#      it rings: both end, "by":"server", never "by":"peer".
+#   c. The same while media flows: both clients note the server's word
+#      and the call goes on to its real end.
+#   No datagram ever reaches the forged candidate's port.
 #
 # The speech checks use espeak-ng and sox, as tests/speech.sh does; the
 # threshold is 0.7, lower than there because the fixture decodes nothing
@@ -44,7 +60,7 @@ else
 fi
 
 start_server || { not_ok "honest server starts"; finish; }
-for u in alice bob carol dave erin frank; do configure $u; done
+for u in alice bob carol dave erin frank gina hank; do configure $u; done
 
 above() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
 corr() { echo "$1" | sed 's/.*seg_corr=\([-0-9.]*\).*/\1/'; }
@@ -299,13 +315,15 @@ check "1d. the attacker's key replaced dave's real key in carol's contacts" \
 # ---- Drill 2a: a server that routes the media through itself ----
 start_hostile forward --capture "$T/forward.pcap" ||
 	{ not_ok "hostile server starts"; finish; }
-call_pair "$HOSTILE" erin frank f1
+call_pair "$HOSTILE" erin frank f1 --relay-only
 sleep 2
 stop_hostile
 ce=$(json_field "$T/f1.l" security_code code); cf=$(json_field "$T/f1.d" security_code code)
 echo "# 2a. codes: erin '$ce' frank '$cf'"
 check "2a. through the forwarding server: both exit 0 ($LRC, $DRC)" test "$LRC" -eq 0 -a "$DRC" -eq 0
 check "2a. the codes are equal: the handshake is end to end" test -n "$ce" -a "$ce" = "$cf"
+check "2a. both took the relay path" sh -c "
+	grep -q '\"event\":\"media\".*\"kind\":\"relay\"' '$T/f1.l' && grep -q '\"event\":\"media\".*\"kind\":\"relay\"' '$T/f1.d'"
 check "2a. erin and frank pinned each other's real keys" sh -c "
 	[ '$(pinned erin frank)' = '$(pubkey frank)' ] && [ '$(pinned frank erin)' = '$(pubkey erin)' ]"
 t1=$(hostile_field to_caller); t2=$(hostile_field to_callee)
@@ -331,7 +349,7 @@ fi
 
 # ---- Drill 2b: a server that alters datagrams ----
 start_hostile tamper --tamper-every 25 || { not_ok "hostile server starts"; finish; }
-call_pair "$HOSTILE" erin frank f2
+call_pair "$HOSTILE" erin frank f2 --relay-only
 sleep 2
 stop_hostile
 te=$(hostile_field tampered_to_callee); tf=$(hostile_field tampered_to_caller)
@@ -350,6 +368,122 @@ check "2b. frank counted each altered datagram as bad ($bf of $tf)" within "$bf"
 check "2b. the codes are equal" sh -c "[ -n '$(json_field "$T/f2.l" security_code code)' ] &&
 	[ '$(json_field "$T/f2.l" security_code code)' = '$(json_field "$T/f2.d" security_code code)' ]"
 speech_checks 2b f2
+
+# ---- Drill 3: forged control ----
+# The forged candidate's port: a UDP socket that counts what reaches it
+# (printed on SIGTERM).
+BAIT_PORT=$(free_port)
+python3 -c '
+import signal, socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+n = 0
+def done(*a):
+    print("received %d" % n, flush=True)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, done)
+print("ready", flush=True)
+while True:
+    s.recv(65536)
+    n += 1
+' "$BAIT_PORT" >"$T/bait" 2>&1 &
+BAIT_PID=$!
+PIDS="$PIDS $BAIT_PID"
+wait_for "$T/bait" '^ready' 5 || not_ok "3. the bait socket is ready"
+
+# forge_pair TAG LISTENER-OPTS -- DIALER-OPTS: hank listens (stdin a FIFO
+# on fd 7), gina dials, both in the background; sets LPID and DPID.
+forge_pair() {
+	tag=$1 lo=$2 do=$3
+	rm -f "$T/$tag.in"; mkfifo "$T/$tag.in"
+	# shellcheck disable=SC2086
+	as_user_bg hank timeout 40 "$E2CALL" listen --batch --audio null --once \
+		--server "$HOSTILE" $lo <"$T/$tag.in" >"$T/$tag.l" 2>"$T/$tag.l.err" &
+	LPID=$!; PIDS="$PIDS $LPID"
+	exec 7>"$T/$tag.in"
+	wait_for "$T/$tag.l" '"registered"' 10
+	# shellcheck disable=SC2086
+	as_user_bg gina timeout 40 "$E2CALL" dial hank --batch --audio null \
+		--server "$HOSTILE" $do </dev/null >"$T/$tag.d" 2>"$T/$tag.d.err" &
+	DPID=$!; PIDS="$PIDS $DPID"
+}
+# forge_wait: both exit (20 s at most); exit codes in LRC and DRC.
+forge_wait() {
+	n=200
+	while { kill -0 "$LPID" || kill -0 "$DPID"; } 2>/dev/null && [ $n -gt 0 ]; do
+		sleep 0.1; n=$((n - 1))
+	done
+	exec 7>&-
+	wait "$DPID"; DRC=$?
+	wait "$LPID"; LRC=$?
+}
+
+# 3a: a forged ACCEPT while the callee rings
+start_hostile forge --bait-port "$BAIT_PORT" || { not_ok "hostile server starts"; finish; }
+forge_pair g1 "" "--timeout 2"
+wait_for "$T/g1.l" '"incoming","peer":"gina"' 15
+wait_for "$HOUT" '^forged ' 5
+sleep 1.5	# time for the forgeries to work, if they did
+check "3a. the fixture forged ACCEPT (unsealed, then sealed junk) and a sealed-junk HANGUP" \
+	grep -q '^forged [0-9a-f]* accept accept_sealed hangup_sealed' "$HOUT"
+check "3a. the callee's phone rings: it has not answered" sh -c "
+	grep -q '\"incoming\",\"peer\":\"gina\"' '$T/g1.l' && ! grep -q '\"answered\"' '$T/g1.l'"
+check "3a. the caller does not report answered and starts no media" sh -c "
+	grep -q '\"ringing\",\"peer\":\"hank\"' '$T/g1.d' &&
+	! grep -q '\"answered\"' '$T/g1.d' && ! grep -q '\"event\":\"media\"' '$T/g1.d'"
+check "3a. the caller's call goes on ringing (no end, process alive)" sh -c "
+	! grep -q '\"ended\"' '$T/g1.d' && kill -0 $DPID"
+echo answer >&7
+forge_wait
+stop_hostile
+cg=$(json_field "$T/g1.l" security_code code); ch=$(json_field "$T/g1.d" security_code code)
+echo "# 3a. codes: hank '$cg' gina '$ch'"
+check "3a. the callee's real answer connects the call: both exit 0 ($LRC, $DRC)" \
+	test "$LRC" -eq 0 -a "$DRC" -eq 0
+check "3a. both report answered, with e2ee" sh -c "
+	grep -q '\"answered\".*\"e2ee\":true' '$T/g1.l' && grep -q '\"answered\".*\"e2ee\":true' '$T/g1.d'"
+check "3a. media flowed" sh -c "
+	grep -q '\"event\":\"media\"' '$T/g1.l' && grep -q '\"event\":\"media\"' '$T/g1.d'"
+check "3a. the codes are equal" test -n "$cg" -a "$cg" = "$ch"
+check "3a. it ended with the caller's hangup" \
+	grep -q '"ended","reason":"hangup","by":"peer"' "$T/g1.l"
+
+# 3b: the server's word ends a ringing call, and says so
+start_hostile forge --bait-port "$BAIT_PORT" --forge-end 1500 ||
+	{ not_ok "hostile server starts"; finish; }
+forge_pair g2 "" ""
+wait_for "$HOUT" '^forged_end ' 15
+forge_wait
+stop_hostile
+echo "# 3b. caller: $(grep '"ended"' "$T/g2.d")"
+echo "# 3b. callee: $(grep '"ended"' "$T/g2.l")"
+check "3b. the caller ends on the forged REJECT, by the server" \
+	grep -q '"ended","reason":"rejected","by":"server"' "$T/g2.d"
+check "3b. the callee ends on the forged HANGUP, by the server" \
+	grep -q '"ended","reason":"cancelled","by":"server"' "$T/g2.l"
+check "3b. neither says the peer ended it, nor answered" sh -c "
+	! grep -q '\"by\":\"peer\"' '$T/g2.d' '$T/g2.l' &&
+	! grep -q '\"answered\"' '$T/g2.d' '$T/g2.l'"
+
+# 3c: the server's word while media flows
+start_hostile forge --bait-port "$BAIT_PORT" --forge-end 2500 ||
+	{ not_ok "hostile server starts"; finish; }
+forge_pair g3 "--auto-answer" "--timeout 5"
+wait_for "$HOUT" '^forged_end ' 15
+forge_wait
+stop_hostile
+check "3c. both note the server's word and go on" sh -c "
+	grep -q 'the server says the call is over (rejected)' '$T/g3.d' &&
+	grep -q 'the server says the call is over (cancelled)' '$T/g3.l'"
+check "3c. the call goes on to the caller's hangup: both exit 0 ($LRC, $DRC)" \
+	sh -c "[ $LRC -eq 0 ] && [ $DRC -eq 0 ] &&
+	grep -q '\"ended\",\"reason\":\"hangup\",\"by\":\"local\"' '$T/g3.d' &&
+	grep -q '\"ended\",\"reason\":\"hangup\",\"by\":\"peer\"' '$T/g3.l'"
+
+kill "$BAIT_PID" 2>/dev/null; wait "$BAIT_PID" 2>/dev/null
+nb=$(sed -n 's/^received //p' "$T/bait")
+check "3. no datagram reached the forged candidate 127.0.0.1:$BAIT_PORT (got ${nb:-?})" \
+	test "${nb:-x}" = 0
 
 check "the hostile server ran and exited cleanly every time (failed:${hostile_fail:- none})" \
 	test -z "$hostile_fail"

@@ -1,17 +1,15 @@
 /*
  * mitm_server.c - a hostile signaling server, for tests/mitm.sh.
  *
- *	mitm_server --listen HOST:PORT --mode mitm|forward|tamper
+ *	mitm_server --listen HOST:PORT --mode mitm|forward|tamper|forge
  *	    [--key FILE] [--capture PCAP] [--tamper-every N]
+ *	    [--bait-port PORT] [--forge-end MS]
  *
- * Towards clients it speaks the signaling protocol as `e2call serve` does:
- * Noise_XX responder with its own static key (FILE, made if missing, so
- * that clients that pinned it on first use keep finding the same key),
- * WELCOME, REGISTER -> REGISTERED (any name, kept in memory only),
- * DIAL -> INCOMING, the call messages between the two parties, PING ->
- * PONG, RELAY_REQUEST -> a refusal (as a server that relays no media),
- * and STUN Binding on the UDP port of the same address.  For every call
- * it binds one UDP socket facing each party.
+ * Towards clients it speaks the signaling protocol as `e2call serve` does
+ * (tests/fixture.c: its own static key from FILE, WELCOME, REGISTER,
+ * PING, STUN), and DIAL -> INCOMING, the call messages between the two
+ * parties, RELAY_REQUEST (refused in mitm mode, granted otherwise).  For
+ * every call it binds one UDP socket facing each party.
  *
  * mitm: it terminates both end-to-end handshakes itself.  Towards the
  *	caller it is the callee (responder, a static key of its own, the
@@ -23,13 +21,25 @@
  *	its handshake with the sender and seals it again under the keys of
  *	its handshake with the other party: audio (keeping the frame
  *	index, the audio counter), PING, PONG, STATS and BYE.
- * forward: the signaling goes through as it came, except that the CAND
- *	fields are replaced by the fixture's own socket, so both parties
- *	send their datagrams to it; it forwards them unchanged and appends
- *	each to the capture (pcap, link type NULL, IPv4/UDP).
+ * forward: the signaling goes through as it came (the candidates travel
+ *	sealed end to end: the fixture cannot point them at itself).  It
+ *	grants each party a media relay leg (docs/PROTOCOL.md 5b) whose
+ *	address is the fixture's socket facing that party, so parties that
+ *	call with --relay-only send every datagram to it; it forwards them
+ *	unchanged, as the real relay does, and appends each to the capture
+ *	(pcap, link type NULL, IPv4/UDP).
  * tamper: as forward, but every Nth AUDIO datagram (by its clear type
  *	nibble; N = --tamper-every, default 25) of each direction gets one
  *	ciphertext bit flipped before it is forwarded.
+ * forge: as forward, but the moment it has passed the caller's HANDSHAKE
+ *	on, it sends the caller an ACCEPT of its own while the callee's
+ *	phone still rings: first an unsealed one whose CAND is 127.0.0.1
+ *	and PORT (--bait-port, default 9), then one with a SEALED field of
+ *	random bytes, then a HANGUP with such a SEALED field.  With
+ *	--forge-end, MS after those it ends the call in the server's own
+ *	words: an unsealed REJECT (rejected) to the caller and an unsealed
+ *	HANGUP (cancelled) to the callee; the real messages of the call
+ *	still go through.
  *
  * Output, one line each on stdout:
  *	listening HOST:PORT | registered NAME |
@@ -41,11 +51,12 @@
  *	    (datagrams sent to each party, altered on the way, and refused by
  *	    the fixture, printed when the call's media closes, 1.5 s after
  *	    its end, or at exit) |
+ *	forged ID accept accept_sealed hangup_sealed |
+ *	forged_end ID (forge) |
  *	totals calls=N datagrams=N tampered=N (at exit: SIGTERM or SIGINT).
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,28 +69,20 @@
 
 #include "call.h"
 #include "err.h"
-#include "keyfile.h"
+#include "fixture.h"
 #include "mpkt.h"
-#include "nconn.h"
 #include "netaddr.h"
 #include "noise.h"
+#include "relay.h"
 #include "sigmsg.h"
-#include "stun.h"
 
 #define RING_TIMEOUT_MS	120000
 #define HOLD_END_MS	10000	/* longest an end waits for the callee's
 				   handshake (mitm) */
 #define VERDICT_MS	3000	/* and then for the callee's own verdict */
 #define LINGER_MS	1500	/* media outlives the call's signaling */
-#define TICK_MS		250
 
-enum mode { MODE_MITM, MODE_FORWARD, MODE_TAMPER };
-
-struct conn {
-	struct nconn	*nc;
-	char		 name[SIG_NAME_MAX + 1];
-	struct conn	*next;
-};
+enum mode { MODE_MITM, MODE_FORWARD, MODE_TAMPER, MODE_FORGE };
 
 struct mcall;
 
@@ -90,8 +93,12 @@ struct side {
 	uv_udp_t	 udp;
 	struct sig_cand	 me;		/* the socket, as advertised */
 	struct sockaddr_storage dest;	/* where the party's datagrams come
-					   from (and go to) */
+					   from (and go to); with a relay leg,
+					   the address it bound */
 	int		 have_dest;
+	uint64_t	 leg;		/* relay leg id (0: none granted) */
+	uint64_t	 leg_seq;	/* highest BIND seq taken */
+	uint8_t		 leg_key[RELAY_KEYLEN];
 	struct sig_cand	 cand[SIG_CAND_MAX];	/* what the party advertised */
 	size_t		 ncand;
 	struct mpkt	*pk;		/* mitm: keys of the handshake with the
@@ -105,7 +112,7 @@ struct side {
 
 struct mcall {
 	uint64_t	 id;
-	struct conn	*conn[2];	/* caller, callee (NULL once gone) */
+	struct fx_conn	*conn[2];	/* caller, callee (NULL once gone) */
 	char		 name[2][SIG_NAME_MAX + 1];
 	/* mitm: leg 0 plays the callee to the caller, leg 1 the caller to
 	   the callee */
@@ -116,6 +123,7 @@ struct mcall {
 	uint8_t		 pending_reason;
 	uint64_t	 pending_since;
 	uint64_t	 msg3_at;	/* leg 1 sent message 3 (0: not yet) */
+	uint64_t	 forge_end_at;	/* forge: when to end it (0: never) */
 	int		 over;		/* signaling done; media lingers */
 	struct side	 side[2];
 	uv_timer_t	 linger;
@@ -123,52 +131,20 @@ struct mcall {
 	struct mcall	*next;
 };
 
-static uv_loop_t	*loop;
 static enum mode	 mode;
-static struct keypair	*server_key;
 static uint8_t		*imp_priv;	/* sodium_malloc: [0..31] plays the
 					   callee, [32..63] plays the caller */
 static uint8_t		 imp_pub[64];
 static struct e2e_id	 imp_id[2];	/* the same, as the call core takes */
-static struct nconn_limits lim;
-static uv_tcp_t		 listener;
-static uv_udp_t		 stun_udp;
-static uv_timer_t	 tick;
-static uv_signal_t	 sigterm, sigint;
-static struct conn	*conns;
 static struct mcall	*calls;
 static FILE		*capture;
 static unsigned		 tamper_every = 25;
+static uint16_t		 bait_port = 9;
+static unsigned		 forge_end_ms;
 static uint64_t		 ncalls, ndatagrams, ntampered;
-static int		 shutting_down;
 
 static void	leg_process(struct mcall *mc, int i);
 static void	mcall_over(struct mcall *mc, int media_now);
-
-static void
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mitm_server: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
-
-static void
-out(const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	putchar('\n');
-	fflush(stdout);
-}
 
 static const char *
 party(int i)
@@ -200,7 +176,7 @@ capture_open(const char *path)
 	uint8_t h[24];
 
 	if ((capture = fopen(path, "wb")) == NULL)
-		die("%s: %s", path, strerror(errno));
+		fx_die("%s: %s", path, strerror(errno));
 	memset(h, 0, sizeof(h));
 	le32(h, 0xa1b2c3d4);
 	h[4] = 2;		/* version 2.4 */
@@ -208,7 +184,7 @@ capture_open(const char *path)
 	le32(h + 16, 65535);	/* snap length */
 	le32(h + 20, 0);	/* link type NULL (BSD loopback) */
 	if (fwrite(h, 1, sizeof(h), capture) != sizeof(h))
-		die("%s: write failed", path);
+		fx_die("%s: write failed", path);
 }
 
 static void
@@ -239,48 +215,10 @@ capture_add(const struct sockaddr *from, const struct sig_cand *to,
 	be16(h + 44, (uint16_t)(8 + len));
 	if (fwrite(h, 1, sizeof(h), capture) != sizeof(h) ||
 	    fwrite(p, 1, len, capture) != len)
-		die("capture: write failed");
+		fx_die("capture: write failed");
 }
 
 /* ---- signaling helpers ---- */
-
-static void
-send_msg(struct conn *c, const struct sigmsg *m)
-{
-	int r;
-
-	if (c == NULL || c->nc == NULL)
-		return;
-	if ((r = nconn_send_sig(c->nc, m)) != 0)
-		fprintf(stderr, "mitm_server: cannot send %s: %s\n",
-		    sigmsg_type_name(m->type), e2_strerror(r));
-}
-
-static void
-send_error(struct conn *c, enum sig_reason reason, const struct sigmsg *about,
-    const char *text)
-{
-	struct sigmsg m;
-
-	sigmsg_init(&m, SIG_ERROR);
-	sigmsg_set_reason(&m, reason);
-	if (about != NULL && SIG_HAS(about, SIG_T_CALL))
-		sigmsg_set_call(&m, about->call);
-	if (text != NULL)
-		(void)sigmsg_set_text(&m, text);
-	send_msg(c, &m);
-}
-
-static struct conn *
-conn_by_name(const char *name)
-{
-	struct conn *c;
-
-	for (c = conns; c != NULL; c = c->next)
-		if (c->nc != NULL && strcmp(c->name, name) == 0)
-			return c;
-	return NULL;
-}
 
 static struct mcall *
 mcall_find(uint64_t id)
@@ -321,27 +259,79 @@ side_send(struct side *s, const struct sockaddr_storage *to, const uint8_t *p,
 
 /* ---- media ---- */
 
-static void
-alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
-{
-	static uint8_t buf[65536];
+/* ---- relay legs (forward, tamper): docs/PROTOCOL.md 5b, relay.h ---- */
 
-	(void)h;
-	(void)hint;
-	*b = uv_buf_init((char *)buf, sizeof(buf));
+/* RELAY_GRANT for side s: its leg (made on the first request), whose
+ * address is the fixture's socket facing the party. */
+static void
+relay_grant(struct side *s, struct sigmsg *r)
+{
+	struct sig_cand c = s->me;
+
+	if (s->leg == 0) {
+		while (s->leg == 0)
+			randombytes_buf(&s->leg, sizeof(s->leg));
+		randombytes_buf(s->leg_key, sizeof(s->leg_key));
+	}
+	c.kind = SIG_CAND_RELAY;
+	sigmsg_set_relay(r, s->leg, s->leg_key);
+	(void)sigmsg_add_cand(r, &c);
 }
 
-/* forward, tamper: the datagram goes on unchanged (or with one bit flipped). */
+/* A RELAY_BIND on the socket facing side s binds its leg to src. */
 static void
-forward_datagram(struct side *from, const struct sockaddr *src, uint8_t *p,
+relay_bind(struct side *s, const struct sockaddr *src, const uint8_t *p,
     size_t len)
 {
+	uint8_t bound[RELAY_BOUND_LEN];
+	uint64_t leg, seq;
+	uv_buf_t b;
+
+	if (s->leg == 0 || relay_bind_leg(p, len, &leg) != 0 ||
+	    leg != s->leg || relay_bind_open(p, len, s->leg_key, &seq) != 0 ||
+	    seq <= s->leg_seq)
+		return;
+	s->leg_seq = seq;
+	netaddr_copy(&s->dest, src);
+	netaddr_normalize(&s->dest);
+	s->have_dest = 1;
+	relay_bound_seal(leg, seq, s->mc->side[1 - s->idx].have_dest ?
+	    RELAY_F_PEER_BOUND : 0, s->leg_key, bound);
+	b = uv_buf_init((char *)bound, sizeof(bound));
+	(void)uv_udp_try_send(&s->udp, &b, 1, src);
+}
+
+/* The side whose leg is bound to src, or NULL. */
+static struct side *
+relay_side_of(struct mcall *mc, const struct sockaddr *src)
+{
+	struct sockaddr_storage ss;
+	int i;
+
+	netaddr_copy(&ss, src);
+	netaddr_normalize(&ss);
+	for (i = 0; i < 2; i++)
+		if (mc->side[i].have_dest &&
+		    netaddr_equal((struct sockaddr *)&mc->side[i].dest,
+		    (struct sockaddr *)&ss))
+			return &mc->side[i];
+	return NULL;
+}
+
+/*
+ * A media datagram from a bound leg, received on the socket `at`, goes
+ * on unchanged (tamper: every Nth audio one with a bit flipped) to the
+ * other leg, from the socket facing it.
+ */
+static void
+forward_datagram(struct side *from, struct side *at,
+    const struct sockaddr *src, uint8_t *p, size_t len)
+{
 	struct side *to = &from->mc->side[1 - from->idx];
-	struct sockaddr_storage dst;
 	uint64_t k;
 
-	capture_add(src, &from->me, p, len);
-	if (side_dest(to, &dst) != 0)
+	capture_add(src, &at->me, p, len);
+	if (!to->have_dest)
 		return;
 	if (len > MPKT_OVERHEAD && (p[0] >> 4) == MPKT_AUDIO) {
 		from->audio_seen++;
@@ -355,7 +345,27 @@ forward_datagram(struct side *from, const struct sockaddr *src, uint8_t *p,
 			ntampered++;
 		}
 	}
-	side_send(to, &dst, p, len);
+	side_send(to, &to->dest, p, len);
+}
+
+/* Everything else that reaches a relay socket is dropped unanswered. */
+static void
+relay_datagram(struct side *at, const struct sockaddr *src, uint8_t *p,
+    size_t len)
+{
+	struct side *from;
+
+	switch (relay_classify(p, len)) {
+	case RELAY_DG_BIND:
+		relay_bind(at, src, p, len);
+		break;
+	case RELAY_DG_MEDIA:
+		if ((from = relay_side_of(at->mc, src)) != NULL)
+			forward_datagram(from, at, src, p, len);
+		break;
+	default:
+		break;
+	}
 }
 
 static void
@@ -448,14 +458,10 @@ udp_recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
 
 	if (nread <= 0 || src == NULL || (flags & UV_UDP_PARTIAL))
 		return;
-	if (mode == MODE_MITM) {
+	if (mode == MODE_MITM)
 		mitm_datagram(s, src, (const uint8_t *)b->base, (size_t)nread);
-		return;
-	}
-	netaddr_copy(&s->dest, src);
-	netaddr_normalize(&s->dest);
-	s->have_dest = 1;
-	forward_datagram(s, src, (uint8_t *)b->base, (size_t)nread);
+	else
+		relay_datagram(s, src, (uint8_t *)b->base, (size_t)nread);
 }
 
 static void
@@ -465,7 +471,7 @@ side_init(struct mcall *mc, int i)
 
 	s->mc = mc;
 	s->idx = i;
-	uv_udp_init(loop, &s->udp);
+	uv_udp_init(fx_loop, &s->udp);
 	s->udp.data = s;
 	mc->handles++;
 }
@@ -481,7 +487,7 @@ side_bind(struct side *s)
 	if ((r = uv_udp_bind(&s->udp, (struct sockaddr *)&a4, 0)) != 0 ||
 	    (r = uv_udp_getsockname(&s->udp, (struct sockaddr *)&ss,
 	    &len)) != 0 ||
-	    (r = uv_udp_recv_start(&s->udp, alloc_cb, udp_recv_cb)) != 0) {
+	    (r = uv_udp_recv_start(&s->udp, fx_alloc_cb, udp_recv_cb)) != 0) {
 		fprintf(stderr, "mitm_server: UDP socket: %s\n",
 		    uv_strerror(r));
 		return E2_ERR_IO;
@@ -524,7 +530,7 @@ mcall_free(struct mcall *mc)
 			*pp = mc->next;
 			break;
 		}
-	out("media %016" PRIx64 " to_caller=%" PRIu64 " to_callee=%" PRIu64
+	fx_out("media %016" PRIx64 " to_caller=%" PRIu64 " to_callee=%" PRIu64
 	    " tampered_to_caller=%" PRIu64 " tampered_to_callee=%" PRIu64
 	    " bad_from_caller=%" PRIu64 " bad_from_callee=%" PRIu64
 	    " audio_from_caller=%" PRIu64 " audio_from_callee=%" PRIu64,
@@ -560,7 +566,7 @@ mcall_over(struct mcall *mc, int media_now)
 }
 
 static struct mcall *
-mcall_new(uint64_t id, struct conn *caller, struct conn *callee)
+mcall_new(uint64_t id, struct fx_conn *caller, struct fx_conn *callee)
 {
 	struct mcall *mc;
 
@@ -571,7 +577,7 @@ mcall_new(uint64_t id, struct conn *caller, struct conn *callee)
 	mc->conn[1] = callee;
 	snprintf(mc->name[0], sizeof(mc->name[0]), "%s", caller->name);
 	snprintf(mc->name[1], sizeof(mc->name[1]), "%s", callee->name);
-	uv_timer_init(loop, &mc->linger);
+	uv_timer_init(fx_loop, &mc->linger);
 	mc->linger.data = mc;
 	mc->handles = 1;
 	mc->next = calls;
@@ -595,12 +601,70 @@ copy_cands(struct side *s, const struct sig_cand *cand, size_t n)
 	s->ncand = n;
 }
 
-/* ---- forward and tamper: relay, rewriting the candidates ---- */
+/* ---- forge: control messages of the fixture's own ---- */
+
+/* A message for the call with a SEALED field of random bytes. */
+static void
+forge_sealed(struct sigmsg *m, enum sig_type type, uint64_t call)
+{
+	uint8_t junk[48];
+
+	sigmsg_init(m, type);
+	sigmsg_set_call(m, call);
+	randombytes_buf(junk, sizeof(junk));
+	(void)sigmsg_set_sealed(m, junk, sizeof(junk));
+}
+
+/* The caller's HANDSHAKE went on: "the callee answered", say we. */
+static void
+forge_accept(struct mcall *mc)
+{
+	struct sigmsg m;
+	struct sig_cand bait;
+
+	sigmsg_init(&m, SIG_ACCEPT);
+	sigmsg_set_call(&m, mc->id);
+	memset(&bait, 0, sizeof(bait));
+	bait.kind = SIG_CAND_HOST;
+	bait.family = 4;
+	bait.addr[0] = 127;
+	bait.addr[3] = 1;
+	bait.port = bait_port;
+	(void)sigmsg_add_cand(&m, &bait);
+	fx_send(mc->conn[0], &m);
+	forge_sealed(&m, SIG_ACCEPT, mc->id);
+	fx_send(mc->conn[0], &m);
+	forge_sealed(&m, SIG_HANGUP, mc->id);
+	sigmsg_set_reason(&m, SIG_R_HANGUP);
+	fx_send(mc->conn[0], &m);
+	fx_out("forged %016" PRIx64 " accept accept_sealed hangup_sealed",
+	    mc->id);
+	if (forge_end_ms > 0)
+		mc->forge_end_at = uv_now(fx_loop) + forge_end_ms;
+}
+
+/* The end of the call in the server's words, unsealed, to both. */
+static void
+forge_end(struct mcall *mc)
+{
+	struct sigmsg m;
+
+	mc->forge_end_at = 0;
+	sigmsg_init(&m, SIG_REJECT);
+	sigmsg_set_call(&m, mc->id);
+	sigmsg_set_reason(&m, SIG_R_REJECTED);
+	fx_send(mc->conn[0], &m);
+	m.type = SIG_HANGUP;
+	sigmsg_set_reason(&m, SIG_R_CANCELLED);
+	fx_send(mc->conn[1], &m);
+	fx_out("forged_end %016" PRIx64, mc->id);
+}
+
+/* ---- forward, tamper, forge: the signaling as it came ---- */
 
 static void
 forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
 {
-	struct sigmsg *fw = m;
 	int to = 1 - from, ok;
 
 	switch (m->type) {
@@ -620,19 +684,15 @@ forward_call_msg(struct mcall *mc, int from, struct sigmsg *m)
 		break;
 	}
 	if (!ok) {
-		send_error(mc->conn[from], SIG_R_PROTOCOL, m,
+		fx_send_error(mc->conn[from], SIG_R_PROTOCOL, m,
 		    "not allowed here");
 		return;
 	}
-	if (m->type == SIG_HANDSHAKE || m->type == SIG_ACCEPT) {
-		/* The party at the other end is to send its media here. */
-		copy_cands(&mc->side[from], m->cand, m->ncand);
-		m->ncand = 0;
-		(void)sigmsg_add_cand(fw, &mc->side[to].me);
-	}
-	send_msg(mc->conn[to], fw);
+	fx_send(mc->conn[to], m);
+	if (mode == MODE_FORGE && m->type == SIG_HANDSHAKE)
+		forge_accept(mc);
 	if (m->type == SIG_REJECT || m->type == SIG_HANGUP) {
-		out("ended %016" PRIx64 " %s %s", mc->id,
+		fx_out("ended %016" PRIx64 " %s %s", mc->id,
 		    sig_reason_name(m->reason), party(from));
 		mcall_over(mc, 0);
 	}
@@ -646,7 +706,7 @@ leg_send(struct mcall *mc, int i, const struct sigmsg *m)
 	struct sigmsg *in;
 
 	if (m->type != SIG_DIAL) {
-		send_msg(mc->conn[i], m);
+		fx_send(mc->conn[i], m);
 		return;
 	}
 	/* Leg 1's DIAL goes to the callee as the INCOMING a server makes. */
@@ -655,7 +715,7 @@ leg_send(struct mcall *mc, int i, const struct sigmsg *m)
 	*in = *m;
 	in->type = SIG_INCOMING;
 	(void)sigmsg_set_name(in, mc->name[0]);
-	send_msg(mc->conn[1], in);
+	fx_send(mc->conn[1], in);
 	free(in);
 }
 
@@ -690,7 +750,7 @@ relay_end(struct mcall *mc, int i, uint8_t r, int force)
 		if (!mc->pending_end) {
 			mc->pending_end = 1;
 			mc->pending_reason = r;
-			mc->pending_since = uv_now(loop);
+			mc->pending_since = uv_now(fx_loop);
 		}
 		return;
 	}
@@ -715,10 +775,10 @@ leg_process(struct mcall *mc, int i)
 			(void)call_key_status(c, CALL_KEY_NEW);
 			break;
 		case CALL_A_RINGING:
-			mc->msg3_at = uv_now(loop);
+			mc->msg3_at = uv_now(fx_loop);
 			break;
 		case CALL_A_CODE:
-			out("code %s %016" PRIx64 " %s", party(i), mc->id,
+			fx_out("code %s %016" PRIx64 " %s", party(i), mc->id,
 			    c->code);
 			leg_keys(mc, i);
 			break;
@@ -727,7 +787,7 @@ leg_process(struct mcall *mc, int i)
 			break;
 		case CALL_A_ENDED:
 			mc->ended[i] = 1;
-			out("ended %016" PRIx64 " %s %s", mc->id,
+			fx_out("ended %016" PRIx64 " %s %s", mc->id,
 			    sig_reason_name(c->end_reason),
 			    c->ended_by_peer ? party(i) : "server");
 			relay_end(mc, i, c->end_reason, 0);
@@ -748,8 +808,8 @@ mitm_progress(struct mcall *mc)
 	if (mc->over)
 		return;
 	if (l1 != NULL && mc->pending_end && (mc->ended[1] ||
-	    uv_now(loop) - mc->pending_since >= HOLD_END_MS ||
-	    (mc->msg3_at != 0 && uv_now(loop) - mc->msg3_at >= VERDICT_MS)))
+	    uv_now(fx_loop) - mc->pending_since >= HOLD_END_MS ||
+	    (mc->msg3_at != 0 && uv_now(fx_loop) - mc->msg3_at >= VERDICT_MS)))
 		relay_end(mc, 0, mc->pending_reason, 1);
 	if (!mc->answered && l0 != NULL && l1 != NULL && !mc->ended[0] &&
 	    l0->state == CALL_S_RINGING_IN && l1->state == CALL_S_ACTIVE) {
@@ -765,7 +825,7 @@ static void
 mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 {
 	struct sigmsg *in;
-	uint64_t now = uv_now(loop);
+	uint64_t now = uv_now(fx_loop);
 	int r;
 
 	if ((in = malloc(sizeof(*in))) == NULL) {
@@ -779,7 +839,7 @@ mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 	    RING_TIMEOUT_MS);
 	free(in);
 	if (r != 0) {
-		send_error(mc->conn[0], SIG_R_SERVER, dial, NULL);
+		fx_send_error(mc->conn[0], SIG_R_SERVER, dial, NULL);
 		mcall_over(mc, 1);
 		return;
 	}
@@ -804,44 +864,45 @@ mitm_dial(struct mcall *mc, const struct sigmsg *dial)
 /* ---- messages from clients ---- */
 
 static void
-on_dial(struct conn *c, struct sigmsg *m)
+on_dial(struct fx_conn *c, struct sigmsg *m)
 {
-	struct conn *callee;
+	struct fx_conn *callee;
 	struct mcall *mc;
 
 	if (c->name[0] == '\0') {
-		send_error(c, SIG_R_PROTOCOL, m, "register first");
+		fx_send_error(c, SIG_R_PROTOCOL, m, "register first");
 		return;
 	}
 	if (mcall_find(m->call) != NULL) {
-		send_error(c, SIG_R_PROTOCOL, m, "call id in use");
+		fx_send_error(c, SIG_R_PROTOCOL, m, "call id in use");
 		return;
 	}
-	if ((callee = conn_by_name(m->name)) == NULL) {
-		send_error(c, SIG_R_UNKNOWN, m, NULL);
+	if ((callee = fx_conn_by_name(m->name)) == NULL) {
+		fx_send_error(c, SIG_R_UNKNOWN, m, NULL);
 		return;
 	}
 	if (callee == c) {
-		send_error(c, SIG_R_PROTOCOL, m, "cannot call yourself");
+		fx_send_error(c, SIG_R_PROTOCOL, m, "cannot call yourself");
 		return;
 	}
 	if ((mc = mcall_new(m->call, c, callee)) == NULL) {
-		send_error(c, SIG_R_SERVER, m, NULL);
+		fx_send_error(c, SIG_R_SERVER, m, NULL);
 		return;
 	}
-	out("call %016" PRIx64 " %s %s", mc->id, mc->name[0], mc->name[1]);
+	fx_out("call %016" PRIx64 " %s %s", mc->id, mc->name[0], mc->name[1]);
 	if (mode == MODE_MITM) {
 		mitm_dial(mc, m);
 		return;
 	}
 	m->type = SIG_INCOMING;
 	(void)sigmsg_set_name(m, c->name);
-	send_msg(callee, m);
+	fx_send(callee, m);
 }
 
-/* RELAY_REQUEST: refused, as by a server that relays no media. */
+/* RELAY_REQUEST: refused in mitm mode (it has the media anyway), else
+ * granted, so that every datagram of a --relay-only party comes here. */
 static void
-on_relay_request(struct conn *c, const struct sigmsg *m)
+on_relay_request(struct fx_conn *c, const struct sigmsg *m)
 {
 	struct mcall *mc = mcall_find(m->call);
 	struct sigmsg r;
@@ -851,48 +912,29 @@ on_relay_request(struct conn *c, const struct sigmsg *m)
 	if (mc == NULL || (mc->conn[0] != c && mc->conn[1] != c)) {
 		sigmsg_set_reason(&r, SIG_R_PROTOCOL);
 		(void)sigmsg_set_text(&r, "no such call");
-	} else {
+	} else if (mode == MODE_MITM) {
 		sigmsg_set_reason(&r, SIG_R_LIMIT);
 		(void)sigmsg_set_text(&r, "this server relays no media");
-	}
-	send_msg(c, &r);
+	} else
+		relay_grant(&mc->side[mc->conn[0] == c ? 0 : 1], &r);
+	fx_send(c, &r);
+	sodium_memzero(&r, sizeof(r));
 }
 
+/* Everything but REGISTER, PING and PONG (fixture.c answers those). */
 static void
-on_msg(struct nconn *nc, const uint8_t *p, size_t len, void *arg)
+on_msg(struct fx_conn *c, struct sigmsg *m)
 {
-	struct conn *c = arg;
-	struct sigmsg *m, r;
 	struct mcall *mc;
 	int from;
 
-	if ((m = malloc(sizeof(*m))) == NULL)
-		return;
-	if (sigmsg_decode(m, p, len) != 0) {
-		send_error(c, SIG_R_PROTOCOL, NULL, "malformed message");
-		nconn_close(nc, "malformed message");
-		goto done;
-	}
 	switch (m->type) {
-	case SIG_REGISTER:
-		snprintf(c->name, sizeof(c->name), "%s", m->name);
-		sigmsg_init(&r, SIG_REGISTERED);
-		(void)sigmsg_set_name(&r, m->name);
-		send_msg(c, &r);
-		out("registered %s", m->name);
-		goto done;
 	case SIG_DIAL:
 		on_dial(c, m);
-		goto done;
-	case SIG_PING:
-		sigmsg_init(&r, SIG_PONG);
-		send_msg(c, &r);
-		goto done;
-	case SIG_PONG:
-		goto done;
+		return;
 	case SIG_RELAY_REQUEST:
 		on_relay_request(c, m);
-		goto done;
+		return;
 	case SIG_RINGING:
 	case SIG_HANDSHAKE:
 	case SIG_ACCEPT:
@@ -900,56 +942,37 @@ on_msg(struct nconn *nc, const uint8_t *p, size_t len, void *arg)
 	case SIG_HANGUP:
 		break;
 	default:
-		send_error(c, SIG_R_PROTOCOL, NULL, "not a client message");
-		nconn_close(nc, "not a client message");
-		goto done;
+		fx_send_error(c, SIG_R_PROTOCOL, NULL, "not a client message");
+		fx_close(c, "not a client message");
+		return;
 	}
 	if ((mc = mcall_find(m->call)) == NULL ||
 	    (mc->conn[0] != c && mc->conn[1] != c)) {
 		/* The end of a call that is already over needs no answer. */
 		if (m->type != SIG_REJECT && m->type != SIG_HANGUP)
-			send_error(c, SIG_R_PROTOCOL, m, "no such call");
-		goto done;
+			fx_send_error(c, SIG_R_PROTOCOL, m, "no such call");
+		return;
 	}
 	from = mc->conn[0] == c ? 0 : 1;
 	if (mode != MODE_MITM) {
 		forward_call_msg(mc, from, m);
-		goto done;
+		return;
 	}
 	if (mc->leg[from] != NULL && !mc->ended[from]) {
-		(void)call_on_msg(mc->leg[from], m, uv_now(loop));
+		(void)call_on_msg(mc->leg[from], m, uv_now(fx_loop));
 		leg_process(mc, from);
 	}
 	mitm_progress(mc);
-done:
-	sodium_memzero(m, sizeof(*m));
-	free(m);
 }
 
+/* A party's connection closed: its side of each of its calls ends. */
 static void
-on_open(struct nconn *nc, void *arg)
+on_close(struct fx_conn *c)
 {
-	struct sigmsg w;
-
-	(void)arg;
-	sigmsg_init(&w, SIG_WELCOME);
-	w.version = SIG_VERSION;
-	w.fields |= 1u << SIG_T_VERSION;
-	(void)nconn_send_sig(nc, &w);
-}
-
-static void
-on_close(struct nconn *nc, int err, const char *why, void *arg)
-{
-	struct conn *c = arg, **pp;
 	struct mcall *mc, *next;
 	struct sigmsg m;
 	int i;
 
-	(void)nc;
-	(void)err;
-	(void)why;
-	c->nc = NULL;
 	for (mc = calls; mc != NULL; mc = next) {
 		next = mc->next;
 		if (mc->over || (mc->conn[0] != c && mc->conn[1] != c))
@@ -960,8 +983,8 @@ on_close(struct nconn *nc, int err, const char *why, void *arg)
 			sigmsg_init(&m, SIG_HANGUP);
 			sigmsg_set_call(&m, mc->id);
 			sigmsg_set_reason(&m, SIG_R_PEER_GONE);
-			send_msg(mc->conn[1 - i], &m);
-			out("ended %016" PRIx64 " peer_gone %s", mc->id,
+			fx_send(mc->conn[1 - i], &m);
+			fx_out("ended %016" PRIx64 " peer_gone %s", mc->id,
 			    party(i));
 			mcall_over(mc, 0);
 			continue;
@@ -973,85 +996,29 @@ on_close(struct nconn *nc, int err, const char *why, void *arg)
 		}
 		mitm_progress(mc);
 	}
-	for (pp = &conns; *pp != NULL; pp = &(*pp)->next)
-		if (*pp == c) {
-			*pp = c->next;
-			break;
-		}
-	free(c);
-}
-
-static const struct nconn_cbs cbs = { on_open, on_msg, on_close };
-
-static void
-on_connection(uv_stream_t *server, int status)
-{
-	struct conn *c;
-
-	if (status < 0 || shutting_down)
-		return;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return;
-	if (nconn_accept(server, server_key, &lim, &cbs, c, &c->nc) != 0) {
-		free(c);
-		return;
-	}
-	c->next = conns;
-	conns = c;
-}
-
-/* ---- STUN Binding, on the UDP port of the signaling address ---- */
-
-static void
-stun_recv_cb(uv_udp_t *u, ssize_t nread, const uv_buf_t *b,
-    const struct sockaddr *src, unsigned flags)
-{
-	const struct sockaddr_in *s4 = (const struct sockaddr_in *)src;
-	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)src;
-	uint8_t resp[STUN_RESP_MAX];
-	struct stun_addr from;
-	uv_buf_t rb;
-	size_t rlen;
-
-	if (nread <= 0 || src == NULL || (flags & UV_UDP_PARTIAL))
-		return;
-	memset(&from, 0, sizeof(from));
-	if (src->sa_family == AF_INET) {
-		from.family = 4;
-		memcpy(from.addr, &s4->sin_addr, 4);
-		from.port = ntohs(s4->sin_port);
-	} else if (src->sa_family == AF_INET6) {
-		from.family = 6;
-		memcpy(from.addr, &s6->sin6_addr, 16);
-		from.port = ntohs(s6->sin6_port);
-	} else
-		return;
-	if (stun_binding_response((const uint8_t *)b->base, (size_t)nread,
-	    &from, resp, &rlen) != 0)
-		return;
-	rb = uv_buf_init((char *)resp, (unsigned)rlen);
-	(void)uv_udp_try_send(u, &rb, 1, src);
 }
 
 /* ---- life ---- */
 
 static void
-tick_cb(uv_timer_t *t)
+on_tick(void)
 {
 	struct mcall *mc, *next;
 	int i;
 
-	(void)t;
-	if (mode != MODE_MITM)
-		return;
 	for (mc = calls; mc != NULL; mc = next) {
 		next = mc->next;
 		if (mc->over)
 			continue;
+		if (mc->forge_end_at != 0 &&
+		    uv_now(fx_loop) >= mc->forge_end_at)
+			forge_end(mc);
+		if (mode != MODE_MITM)
+			continue;
 		for (i = 0; i < 2; i++) {
 			if (mc->leg[i] == NULL || mc->ended[i])
 				continue;
-			call_tick(mc->leg[i], uv_now(loop));
+			call_tick(mc->leg[i], uv_now(fx_loop));
 			leg_process(mc, i);
 		}
 		mitm_progress(mc);
@@ -1059,44 +1026,25 @@ tick_cb(uv_timer_t *t)
 }
 
 static void
-shutdown_all(void)
+on_shutdown(void)
 {
-	struct conn *c;
-
-	if (shutting_down)
-		return;
-	shutting_down = 1;
 	while (calls != NULL) {
 		calls->over = 1;
 		uv_timer_stop(&calls->linger);
 		mcall_free(calls);
 	}
-	for (c = conns; c != NULL; c = c->next)
-		if (c->nc != NULL)
-			nconn_close(c->nc, "server shutting down");
-	uv_close((uv_handle_t *)&listener, NULL);
-	uv_close((uv_handle_t *)&stun_udp, NULL);
-	uv_close((uv_handle_t *)&tick, NULL);
-	uv_close((uv_handle_t *)&sigterm, NULL);
-	uv_close((uv_handle_t *)&sigint, NULL);
-	out("totals calls=%" PRIu64 " datagrams=%" PRIu64 " tampered=%" PRIu64,
-	    ncalls, ndatagrams, ntampered);
+	fx_out("totals calls=%" PRIu64 " datagrams=%" PRIu64 " tampered=%"
+	    PRIu64, ncalls, ndatagrams, ntampered);
 }
 
-static void
-signal_cb(uv_signal_t *s, int signum)
-{
-	(void)s;
-	(void)signum;
-	shutdown_all();
-}
+static const struct fx_ops ops = { on_msg, on_close, on_tick, on_shutdown };
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: mitm_server --listen HOST:PORT "
-	    "--mode mitm|forward|tamper [--key FILE] [--capture PCAP] "
-	    "[--tamper-every N]\n");
+	    "--mode mitm|forward|tamper|forge [--key FILE] [--capture PCAP] "
+	    "[--tamper-every N] [--bait-port PORT] [--forge-end MS]\n");
 	exit(2);
 }
 
@@ -1104,9 +1052,7 @@ int
 main(int argc, char **argv)
 {
 	const char *listen_at = NULL, *keypath = NULL, *cap = NULL;
-	struct sockaddr_storage ss;
-	char err[300], where[96];
-	int i, r, have_mode = 0;
+	int i, have_mode = 0;
 
 	for (i = 1; i < argc; i++) {
 		if (i + 1 >= argc)
@@ -1121,6 +1067,12 @@ main(int argc, char **argv)
 			tamper_every = (unsigned)strtoul(argv[++i], NULL, 10);
 			if (tamper_every == 0)
 				usage();
+		} else if (strcmp(argv[i], "--bait-port") == 0) {
+			bait_port = (uint16_t)strtoul(argv[++i], NULL, 10);
+			if (bait_port == 0)
+				usage();
+		} else if (strcmp(argv[i], "--forge-end") == 0) {
+			forge_end_ms = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--mode") == 0) {
 			i++;
 			have_mode = 1;
@@ -1130,6 +1082,8 @@ main(int argc, char **argv)
 				mode = MODE_FORWARD;
 			else if (strcmp(argv[i], "tamper") == 0)
 				mode = MODE_TAMPER;
+			else if (strcmp(argv[i], "forge") == 0)
+				mode = MODE_FORGE;
 			else
 				usage();
 		} else
@@ -1137,56 +1091,24 @@ main(int argc, char **argv)
 	}
 	if (listen_at == NULL || !have_mode)
 		usage();
-	if (sodium_init() < 0)
-		die("sodium_init failed");
-	if (netaddr_parse(listen_at, &ss, err, sizeof(err)) != 0)
-		die("%s", err);
-	if (keypath != NULL) {
-		if (keyfile_load(keypath, 1, &server_key, NULL, err,
-		    sizeof(err)) != 0)
-			die("%s", err);
-	} else {
-		if ((server_key = calloc(1, sizeof(*server_key))) == NULL ||
-		    (server_key->priv = sodium_malloc(32)) == NULL)
-			die("out of memory");
-		noise_keypair(server_key->priv, server_key->pub);
-	}
+	fx_init("mitm_server", listen_at, keypath, &ops);
 	/* The keys the fixture shows each party in place of the other's. */
 	if ((imp_priv = sodium_malloc(64)) == NULL)
-		die("out of memory");
+		fx_die("out of memory");
 	noise_keypair(imp_priv, imp_pub);
 	noise_keypair(imp_priv + 32, imp_pub + 32);
 	imp_id[0] = (struct e2e_id){ imp_priv, imp_pub, NULL, NULL };
 	imp_id[1] = (struct e2e_id){ imp_priv + 32, imp_pub + 32, NULL, NULL };
 	if (cap != NULL)
 		capture_open(cap);
-	nconn_limits_default(&lim);
+	fx_out("listening %s mode %s", listen_at, mode == MODE_MITM ? "mitm" :
+	    mode == MODE_FORWARD ? "forward" : mode == MODE_TAMPER ? "tamper" :
+	    "forge");
 
-	loop = uv_default_loop();
-	uv_tcp_init(loop, &listener);
-	if ((r = uv_tcp_bind(&listener, (struct sockaddr *)&ss, 0)) != 0 ||
-	    (r = uv_listen((uv_stream_t *)&listener, 64, on_connection)) != 0)
-		die("cannot listen on %s: %s", listen_at, uv_strerror(r));
-	uv_udp_init(loop, &stun_udp);
-	if ((r = uv_udp_bind(&stun_udp, (struct sockaddr *)&ss, 0)) != 0 ||
-	    (r = uv_udp_recv_start(&stun_udp, alloc_cb, stun_recv_cb)) != 0)
-		die("cannot bind UDP %s: %s", listen_at, uv_strerror(r));
-	uv_timer_init(loop, &tick);
-	uv_timer_start(&tick, tick_cb, TICK_MS, TICK_MS);
-	uv_signal_init(loop, &sigterm);
-	uv_signal_start(&sigterm, signal_cb, SIGTERM);
-	uv_signal_init(loop, &sigint);
-	uv_signal_start(&sigint, signal_cb, SIGINT);
-	netaddr_str((struct sockaddr *)&ss, where, sizeof(where));
-	out("listening %s mode %s", where, mode == MODE_MITM ? "mitm" :
-	    mode == MODE_FORWARD ? "forward" : "tamper");
-
-	uv_run(loop, UV_RUN_DEFAULT);
+	fx_run();
 
 	if (capture != NULL && fclose(capture) != 0)
-		die("capture: %s", strerror(errno));
+		fx_die("capture: %s", strerror(errno));
 	sodium_free(imp_priv);
-	keypair_free(server_key);
-	(void)uv_loop_close(loop);
 	return 0;
 }
