@@ -283,13 +283,14 @@ static void
 relay_bind(struct side *s, const struct sockaddr *src, const uint8_t *p,
     size_t len)
 {
-	uint8_t bound[RELAY_BOUND_LEN];
+	uint8_t bound[RELAY_BOUND_LEN], cookie[RELAY_COOKIELEN];
 	uint64_t leg, seq;
 	uv_buf_t b;
 
+	/* The fixture binds at once: it asks no cookie (5b.2). */
 	if (s->leg == 0 || relay_bind_leg(p, len, &leg) != 0 ||
-	    leg != s->leg || relay_bind_open(p, len, s->leg_key, &seq) != 0 ||
-	    seq <= s->leg_seq)
+	    leg != s->leg || relay_bind_open(p, len, s->leg_key, &seq,
+	    cookie) != 0 || seq <= s->leg_seq)
 		return;
 	s->leg_seq = seq;
 	netaddr_copy(&s->dest, src);
