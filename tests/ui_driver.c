@@ -337,6 +337,10 @@ apply(struct client *cl, char *line)
 		m->end_reason = (uint8_t)atoi(arg);
 		m->ended_by_peer = strchr(arg, ' ') != NULL &&
 		    atoi(strchr(arg, ' ') + 1);
+		/* "end REASON 1": by the peer; "end REASON 2": the server */
+		m->end_by = !m->ended_by_peer ? CL_END_LOCAL :
+		    atoi(strchr(arg, ' ') + 1) == 2 ? CL_END_SERVER :
+		    CL_END_PEER;
 		m->e2ee = 0;
 		emit(cl, CL_EV_ENDED, NULL);
 	} else if (strcmp(line, "stat") == 0 &&
@@ -548,11 +552,19 @@ t_state_words(void **state)
 	m.state = CL_ENDED;
 	m.end_reason = SIG_R_BUSY;
 	m.ended_by_peer = 1;
+	m.end_by = CL_END_PEER;
 	assert_string_equal(ui_state_words(&m, b, sizeof(b)),
 	    "ended: busy (by peer)");
 	m.end_reason = 200;
 	assert_string_equal(ui_state_words(&m, b, sizeof(b)),
 	    "ended: invalid (by peer)");
+	m.end_reason = SIG_R_BUSY;
+	m.end_by = CL_END_SERVER;
+	assert_string_equal(ui_state_words(&m, b, sizeof(b)),
+	    "ended: busy (server's word)");
+	m.end_by = CL_END_LOCAL;
+	assert_string_equal(ui_state_words(&m, b, sizeof(b)),
+	    "ended: busy");
 }
 
 static int
