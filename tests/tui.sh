@@ -396,8 +396,9 @@ idline() { as_user "$1" "$E2CALL" id 2>/dev/null | sed -n "s/^$2: //p"; }
 bobpub=$(idline bob 'public key'); bobfp=$(idline bob fingerprint)
 oldpub=$(idline alice 'public key'); oldfp=$(idline alice fingerprint)
 c=$T/alice/config/e2call/contacts
-sed "s|^bob [^ ]* |bob $oldpub |" "$c" >"$c.new" && mv "$c.new" "$c"
-check "changed key: the contacts file was changed" grep -q "^bob $oldpub " "$c"
+# NAME PLACE KEY STATUS FIRST-SEEN: the key is the third field
+sed "s|^bob \([^ ]*\) [^ ]* |bob \1 $oldpub |" "$c" >"$c.new" && mv "$c.new" "$c"
+check "changed key: the contacts file was changed" grep -q "^bob [^ ]* $oldpub " "$c"
 pane r4 "env $(uenv alice) '$E2CALL' listen --audio null"
 wait_screen r4 'waiting for calls' >/dev/null
 dial_bg bob "$T/b4" alice
@@ -409,7 +410,7 @@ check "changed key: the bell rang" eventually flag_is r4 window_bell_flag 1
 keys r4 a
 check "changed key: a answers" wait_for "$T/b4" '"answered"' 10
 check "changed key: in call with the lock" wait_screen r4 "^ $LOCK bob .* in call"
-check "changed key: the new key is pinned" grep -q "^bob $bobpub " "$c"
+check "changed key: the new key is pinned" grep -q "^bob [^ ]* $bobpub " "$c"
 keys r4 h
 check "listen: h hangs up" wait_for "$T/b4" '"ended","reason":"hangup","by":"peer"' 10
 check "listen: waits for the next call" wait_screen r4 'ended: hangup'

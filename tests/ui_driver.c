@@ -205,9 +205,9 @@ unescape(char *s)
 }
 
 static const char *const state_names[] = {
-	"connecting", "registering", "idle", "dialing", "ringing_out",
-	"incoming", "key_held", "connecting_media", "in_call", "on_hold",
-	"ended",
+	"connecting", "registering", "idle", "authenticating", "dialing",
+	"ringing_out", "incoming", "key_held", "connecting_media", "in_call",
+	"on_hold", "ended",
 };
 static const char *const key_names[] = {
 	"new", "known", "verified", "changed", "changed_verified",
