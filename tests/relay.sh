@@ -128,6 +128,11 @@ finish_call "2 (relay-only alice)"
 cp "$T/alice.config" "$T/alice/config/e2call/config"
 check "2: alice's path is the relay (got $(kind "$T/r2.a"))" [ "$(kind "$T/r2.a")" = relay ]
 check "2: bob's path is the relay (got $(kind "$T/r2.b"))" [ "$(kind "$T/r2.b")" = relay ]
+# alice offered nothing but the relay: bob takes it at once, without the
+# 1 s grace that direct pairs get (PROTOCOL 5.5.3)
+bms=$(json_field "$T/r2.b" media ms)
+check "2: bob's relay path without the grace (${bms:-?} ms < 900)" \
+    test "${bms:-9999}" -lt 900
 speech r2
 
 # 3. Forged checks: a stranger who knows alice's media port sends CHECKs
