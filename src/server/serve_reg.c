@@ -174,7 +174,7 @@ batch_done_cb(uv_work_t *w, int status)
 		htab_remove(&srv->reg.pending, &pr->node);
 		if (rc == 0 && pr->key != NULL) {
 			serve_key_fp(pr->pub, fp);
-			log_info("registered %s for key %s", pr->name, fp);
+			log_debug("registered %s for key %s", pr->name, fp);
 		}
 		for (sc = pr->waiters; sc != NULL; sc = next) {
 			next = sc->preg_next;

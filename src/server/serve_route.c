@@ -56,7 +56,7 @@ route_publish(struct sclient *sc, const char *name)
 	if ((old = r->be->publish(r, sc)) != NULL) {
 		serve_send_error(old, SIG_R_LIMIT, NULL, name,
 		    "replaced by a newer connection for %s", name);
-		log_info("%s: %s moved to %s", nconn_peer_str(old->nc), name,
+		log_debug("%s: %s moved to %s", nconn_peer_str(old->nc), name,
 		    nconn_peer_str(sc->nc));
 		nconn_close(old->nc, "replaced by a newer connection");
 	}
