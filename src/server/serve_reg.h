@@ -49,8 +49,6 @@ int	reg_init(struct server *srv);
 void	reg_free(struct server *srv);
 /* The REGISTER handler. */
 void	reg_register(struct sclient *sc, const struct sigmsg *m);
-/* 1 when name waits for its commit (it is somebody's already). */
-int	reg_is_pending(struct server *srv, const char *name);
 /* sc is closing: it no longer waits for its registration. */
 void	reg_unwait(struct sclient *sc);
 /* Marks online names used and releases unused ones (the sweep timer). */
