@@ -453,7 +453,7 @@ on_msg(struct nconn *nc, const uint8_t *msg, size_t len, void *arg)
 	size_t i;
 	int rc;
 
-	if (sc == NULL)
+	if (sc == NULL || !sc->open)
 		return;
 	if ((rc = sigmsg_decode(&min, msg, len)) != 0) {
 		bad_message(sc, msg, len, rc);
@@ -703,13 +703,14 @@ server_free(struct server *srv)
 
 	struct keyent *ke;
 
+	/* First what holds records, then the records. */
 	srelay_free(srv);
+	reg_free(srv);
+	route_free(srv);
 	while ((ae = TAILQ_FIRST(&srv->idleq)) != NULL)
 		addr_free(srv, ae);
 	while ((ke = TAILQ_FIRST(&srv->key_idleq)) != NULL)
 		key_free(srv, ke);
-	route_free(srv);
-	reg_free(srv);
 	htab_free(&srv->addrs);
 	htab_free(&srv->keys);
 	sodium_memzero(srv->hkey, sizeof(srv->hkey));
