@@ -152,15 +152,17 @@ batch_done_cb(uv_work_t *w, int status)
 	struct server *srv = b->srv;
 	struct pendreg *pr;
 	struct sclient *sc, *next;
-	char fp[FINGERPRINT_LEN + 1];
+	char fp[FINGERPRINT_LEN + 1], d[32];
 	size_t i = 0;
 
 	if (b->rc != 0 || b->released < 0)
 		log_error("registration database: %s",
 		    regdb_errmsg(srv->o.db));
-	else if (b->released > 0)
-		log_info("released %lld names unused for %u s",
-		    b->released, srv->o.name_expiry_s);
+	else if (b->released > 0) {
+		serve_duration_str((uint64_t)srv->o.name_expiry_s * 1000, d,
+		    sizeof(d));
+		log_info("released %lld names unused for %s", b->released, d);
+	}
 	while ((pr = TAILQ_FIRST(&b->q)) != NULL) {
 		int rc = status == 0 ? b->items[i].result : E2_ERR_IO;
 
