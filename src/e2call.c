@@ -51,7 +51,13 @@ static const struct cmd cmds[] = {
 	  "  --reg-per-addr N        and per IPv4 address or IPv6 /64 (default 30)\n"
 	  "  --name-expiry DURATION  release a name its owner left unused this long\n"
 	  "                          (default 180d; also h, m, s; 0 = never)\n"
-	  "  -v                      log every connection\n" },
+	  "  --dial-per-key N        calls a key may dial a minute (default 20;\n"
+	  "                          0 = no limit)\n"
+	  "  --dial-per-addr N       and an IPv4 address or IPv6 /64 (default 60)\n"
+	  "  --log-level LEVEL       error, warn, info (default: no names, call ids\n"
+	  "                          or byte counts) or debug (every connection,\n"
+	  "                          name, call and relay; for debugging)\n"
+	  "  -v                      the same as --log-level debug\n" },
 	{ "register", cmd_register, "NAME [--server HOST:PORT]",
 	  "register NAME for my key on the server and save it in the config",
 	  NULL },

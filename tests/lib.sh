@@ -67,13 +67,13 @@ wait_for() {
 	return 1
 }
 
-# start_server: starts `e2call serve` on a free loopback port; sets SERVER
-# (host:port) and SERVER_PID.
+# start_server [serve options]: starts `e2call serve` on a free loopback
+# port; sets SERVER (host:port) and SERVER_PID.
 start_server() {
 	port=$(free_port)
 	SERVER=127.0.0.1:$port
 	mkdir -p "$T/server"
-	"$E2CALL" serve --listen "$SERVER" --db "$T/server/server.db" \
+	"$E2CALL" serve --listen "$SERVER" --db "$T/server/server.db" "$@" \
 		>"$T/server/out" 2>"$T/server/log" &
 	SERVER_PID=$!
 	PIDS="$PIDS $SERVER_PID"

@@ -8,7 +8,7 @@
 # lost the old key is told what to do.
 . "$top_srcdir/tests/lib.sh"
 SIGCLIENT=$top_builddir/tests/sigclient
-start_server || { not_ok "server starts"; finish; }
+start_server --log-level debug || { not_ok "server starts"; finish; }
 for u in alice bob carol; do configure $u; done
 
 listen() {	# listen USER OUT [options]: a batch listener; LPID

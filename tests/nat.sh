@@ -128,7 +128,8 @@ nat natb cone
 mkdir -p "$T/server"
 srv_start() {
 	inx_bg srv "$E2CALL" serve --listen 203.0.113.1:7350 \
-		--db "$T/server/server.db" >>"$T/server/out" 2>>"$T/server/log" &
+		--db "$T/server/server.db" --log-level debug \
+		>>"$T/server/out" 2>>"$T/server/log" &
 	SERVER_PID=$!
 	PIDS="$PIDS $SERVER_PID"
 	wait_for "$T/server/log" "STUN responder" 10

@@ -195,11 +195,11 @@ say ca close
 gone ca
 
 say bo dial 101 zed
-check "DIAL to an unknown name: unknown" \
-    expect bo "^error unknown call=101 name=zed no user zed"
+check "DIAL to an unknown name: offline, as if it were registered" \
+    expect bo "^error offline call=101 name=zed zed cannot be reached (offline, or no such name)"
 say bo dial 102 carol
-check "DIAL to a registered but offline name: offline" \
-    expect bo "^error offline call=102 name=carol carol is not connected"
+check "DIAL to a registered but offline name: the same answer" \
+    expect bo "^error offline call=102 name=carol carol cannot be reached (offline, or no such name)"
 say bo dial 103 alice aabbcc
 check "DIAL arrives as INCOMING with the caller's name and E2E bytes" \
     expect al "^incoming 103 bob aabbcc$"

@@ -55,13 +55,19 @@
  *
  * Commands:  register NAME | dial CALL NAME [HEX] | ringing CALL [HEX] |
  *	      handshake CALL [HEX] | accept CALL | reject CALL REASON |
- *	      hangup CALL REASON | relay CALL | ping | raw HEX | big N | close
+ *	      hangup CALL REASON | relay CALL | ping | raw HEX | big N | close |
+ *	      probe N NAME... (N rounds of one DIAL to each NAME in turn, the
+ *	      next when the last was answered: prints one "probe" line per
+ *	      NAME with the answers' reasons, their texts with the name
+ *	      replaced by NAME, and the time from DIAL to answer)
  * Events:    server FINGERPRINT | welcome V | registered NAME |
  *	      error REASON [call=ID] [name=NAME] TEXT | incoming CALL NAME HEX |
  *	      ringing CALL HEX | handshake CALL HEX | accept CALL |
  *	      reject CALL REASON | hangup CALL REASON | pong |
  *	      relay_grant CALL ADDR:PORT LEG KEYHEX |
  *	      relay_refused CALL REASON TEXT |
+ *	      probe NAME n K reasons R,... texts T median_us X p95_us Y
+ *	      text TEXT (the first distinct ones) |
  *	      closed ERROR WHY | badcmd LINE
  * REASON is a reason name (sig_reason_name) or its number.
  */
@@ -306,6 +312,129 @@ one_open(struct nconn *c, void *arg)
 
 static void	run_command(char *line);
 
+/* ---- probe: DIALs to names in turn, each answer timed ---- */
+
+#define PROBE_NAMES	4
+#define PROBE_MAX	256
+
+static struct {
+	int		 on;
+	unsigned	 rounds, nnames, next;	/* next DIAL: round * n + j */
+	char		 name[PROBE_NAMES][SIG_NAME_MAX + 1];
+	uint64_t	 call, t0;		/* the DIAL in flight */
+	double		 us[PROBE_NAMES][PROBE_MAX];
+	char		 reasons[PROBE_NAMES][128];
+	char		 texts[PROBE_NAMES][4][SIG_TEXT_MAX + 1];
+	unsigned	 ntexts[PROBE_NAMES];
+} prb;
+
+static void	send_sig(struct sigmsg *);
+
+static void
+probe_send(void)
+{
+	static struct sigmsg m;
+	uint8_t e2e[32];
+
+	memset(e2e, 0x11, sizeof(e2e));
+	randombytes_buf(&prb.call, sizeof(prb.call));
+	sigmsg_init(&m, SIG_DIAL);
+	sigmsg_set_call(&m, prb.call);
+	(void)sigmsg_set_name(&m, prb.name[prb.next % prb.nnames]);
+	(void)sigmsg_set_e2e(&m, e2e, sizeof(e2e));
+	prb.t0 = uv_hrtime();
+	send_sig(&m);
+}
+
+/* The text with every occurrence of name replaced by "NAME". */
+static void
+probe_norm(const char *text, const char *name, char *o, size_t cap)
+{
+	size_t nl = strlen(name), k = 0;
+	const char *p;
+
+	for (p = text; *p != '\0' && k + 5 < cap; ) {
+		if (nl > 0 && strncmp(p, name, nl) == 0) {
+			memcpy(o + k, "NAME", 4);
+			k += 4;
+			p += nl;
+		} else
+			o[k++] = *p++;
+	}
+	o[k] = '\0';
+}
+
+static void
+probe_report(void)
+{
+	unsigned j, i, n = prb.rounds;
+	double *v;
+	size_t k95;
+
+	for (j = 0; j < prb.nnames; j++) {
+		v = prb.us[j];
+		for (i = 1; i < n; i++) {	/* insertion sort: n is small */
+			double x = v[i];
+			unsigned k = i;
+
+			for (; k > 0 && v[k - 1] > x; k--)
+				v[k] = v[k - 1];
+			v[k] = x;
+		}
+		k95 = ((size_t)n * 95 + 99) / 100;
+		out("probe %s n %u reasons %s texts %u median_us %.0f p95_us "
+		    "%.0f", prb.name[j], n, prb.reasons[j], prb.ntexts[j],
+		    n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2,
+		    v[k95 - 1]);
+		for (i = 0; i < prb.ntexts[j]; i++)
+			out("text %s %s", prb.name[j], prb.texts[j][i]);
+	}
+	prb.on = 0;
+}
+
+/* An answer to the DIAL in flight: 1 when it was one. */
+static int
+probe_answer(const struct sigmsg *m)
+{
+	char t[SIG_TEXT_MAX * 4 + 1], norm[SIG_TEXT_MAX + 1];
+	unsigned j, i;
+	const char *rn;
+
+	if (!prb.on || !SIG_HAS(m, SIG_T_CALL) || m->call != prb.call)
+		return 0;
+	j = prb.next % prb.nnames;
+	prb.us[j][prb.next / prb.nnames] = (double)(uv_hrtime() - prb.t0) / 1e3;
+	rn = m->type == SIG_ERROR ? sig_reason_name(m->reason) :
+	    sigmsg_type_name(m->type);
+	if (strstr(prb.reasons[j], rn) == NULL &&
+	    strlen(prb.reasons[j]) + strlen(rn) + 2 < sizeof(prb.reasons[j]))
+		snprintf(prb.reasons[j] + strlen(prb.reasons[j]),
+		    sizeof(prb.reasons[j]) - strlen(prb.reasons[j]), "%s%s",
+		    prb.reasons[j][0] != '\0' ? "," : "", rn);
+	sanitize_str(m->type == SIG_ERROR ? m->text : "", t, sizeof(t));
+	probe_norm(t, prb.name[j], norm, sizeof(norm));
+	for (i = 0; i < prb.ntexts[j]; i++)
+		if (strcmp(prb.texts[j][i], norm) == 0)
+			break;
+	if (i == prb.ntexts[j] && i < 4)
+		snprintf(prb.texts[j][prb.ntexts[j]++], SIG_TEXT_MAX + 1, "%s",
+		    norm);
+	if (m->type == SIG_INCOMING || m->type == SIG_RINGING) {
+		/* Not an error: the callee is there; hang up at once. */
+		static struct sigmsg h;
+
+		sigmsg_init(&h, SIG_HANGUP);
+		sigmsg_set_call(&h, prb.call);
+		sigmsg_set_reason(&h, SIG_R_CANCELLED);
+		send_sig(&h);
+	}
+	if (++prb.next == prb.rounds * prb.nnames)
+		probe_report();
+	else
+		probe_send();
+	return 1;
+}
+
 static void
 one_msg(struct nconn *c, const uint8_t *msg, size_t len, void *arg)
 {
@@ -316,6 +445,8 @@ one_msg(struct nconn *c, const uint8_t *msg, size_t len, void *arg)
 		out("undecodable %zu bytes", len);
 		return;
 	}
+	if (probe_answer(&m))
+		return;
 	print_msg(&m);
 	if (m.type == SIG_WELCOME && npending > 0) {
 		n = npending;
@@ -434,6 +565,19 @@ run_command(char *line)
 			out("senderror %s", e2_strerror(r));
 	} else if (strcmp(argv[0], "close") == 0) {
 		nconn_close(conn, "closed by command");
+	} else if (strcmp(argv[0], "probe") == 0) {
+		NEED(3);
+		if (prb.on)
+			goto bad;
+		memset(&prb, 0, sizeof(prb));
+		prb.rounds = (unsigned)strtoul(argv[1], NULL, 10);
+		if (prb.rounds == 0 || prb.rounds > PROBE_MAX)
+			goto bad;
+		for (r = 2; r < argc && prb.nnames < PROBE_NAMES; r++)
+			snprintf(prb.name[prb.nnames++], SIG_NAME_MAX + 1, "%s",
+			    argv[r]);
+		prb.on = 1;
+		probe_send();
 	} else
 		goto bad;
 	return;

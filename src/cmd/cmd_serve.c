@@ -7,7 +7,9 @@
  *	    [--relay-pps N] [--relay-kbps N] [--relay-idle S]
  *	    [--relay-per-key N] [--relay-per-addr N] [--stun-rate N]
  *	    [--stun-prefix-rate N] [--max-names N] [--reg-per-key N]
- *	    [--reg-per-addr N] [--name-expiry DURATION] [-v]
+ *	    [--reg-per-addr N] [--name-expiry DURATION] [--dial-per-key N]
+ *	    [--dial-per-addr N]
+ *	    [--log-level error|warn|info|debug] [-v]
  *
  * Files: the database (default <data dir>/server.db) and the server's
  * static key, server_key, in the same directory as the database.
@@ -180,6 +182,9 @@ enum {
 	OPT_REG_PER_KEY,
 	OPT_REG_PER_ADDR,
 	OPT_NAME_EXPIRY,
+	OPT_LOG_LEVEL,
+	OPT_DIAL_PER_KEY,
+	OPT_DIAL_PER_ADDR,
 };
 
 static const struct option longopts[] = {
@@ -203,6 +208,9 @@ static const struct option longopts[] = {
 	{ "reg-per-key", required_argument, NULL, OPT_REG_PER_KEY },
 	{ "reg-per-addr", required_argument, NULL, OPT_REG_PER_ADDR },
 	{ "name-expiry", required_argument, NULL, OPT_NAME_EXPIRY },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "dial-per-key", required_argument, NULL, OPT_DIAL_PER_KEY },
+	{ "dial-per-addr", required_argument, NULL, OPT_DIAL_PER_ADDR },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -327,6 +335,31 @@ cmd_serve(int argc, char **argv)
 			if (parse_duration("--name-expiry", optarg,
 			    &o.name_expiry_s))
 				return EXIT_USAGE;
+			break;
+		case OPT_DIAL_PER_KEY:
+			if (parse_uint("--dial-per-key", optarg, 0, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.dial_per_key = (unsigned)v;
+			break;
+		case OPT_DIAL_PER_ADDR:
+			if (parse_uint("--dial-per-addr", optarg, 0, 1000000,
+			    &v))
+				return EXIT_USAGE;
+			o.dial_per_addr = (unsigned)v;
+			break;
+		case OPT_LOG_LEVEL:
+			if (strcmp(optarg, "error") == 0)
+				log_set_level(LOG_ERROR);
+			else if (strcmp(optarg, "warn") == 0)
+				log_set_level(LOG_WARN);
+			else if (strcmp(optarg, "info") == 0)
+				log_set_level(LOG_INFO);
+			else if (strcmp(optarg, "debug") == 0)
+				log_set_level(LOG_DEBUG);
+			else
+				return usage_error("serve", "--log-level: "
+				    "expected error, warn, info or debug");
 			break;
 		case 'v':
 			log_set_level(LOG_DEBUG);

@@ -49,6 +49,8 @@ serve_opts_default(struct serve_opts *o)
 	o->reg_per_key = SERVE_REG_PER_KEY;
 	o->reg_per_addr = SERVE_REG_PER_ADDR;
 	o->name_expiry_s = SERVE_NAME_EXPIRY_S;
+	o->dial_per_key = SERVE_DIAL_PER_KEY;
+	o->dial_per_addr = SERVE_DIAL_PER_ADDR;
 	o->stun_rate = SERVE_STUN_RATE;
 	o->stun_prefix_rate = SERVE_STUN_PREFIX_RATE;
 }
@@ -72,6 +74,24 @@ serve_log_bad(struct server *srv, const char *fmt, ...)
 		srv->rl.suppressed = 0;
 	} else
 		log_warn("%s", line);
+}
+
+void
+serve_duration_str(uint64_t ms, char *out, size_t cap)
+{
+	uint64_t s = (ms + 999) / 1000;
+
+	if (s >= 2 * 86400)
+		snprintf(out, cap, "%llu days",
+		    (unsigned long long)((s + 86399) / 86400));
+	else if (s >= 2 * 3600)
+		snprintf(out, cap, "%llu h", (unsigned long long)((s + 3599) /
+		    3600));
+	else if (s >= 120)
+		snprintf(out, cap, "%llu min", (unsigned long long)((s + 59) /
+		    60));
+	else
+		snprintf(out, cap, "%llu s", (unsigned long long)s);
 }
 
 uint64_t
@@ -203,6 +223,7 @@ addr_get(struct server *srv, const struct sockaddr_storage *ss)
 	ae->tokens = srv->o.hs_burst * 1000u;
 	ae->refill_ms = uv_now(srv->loop);
 	tb_init(&ae->reg, ae->refill_ms, &srv->addr_reg_rate);
+	tb_init(&ae->dial, ae->refill_ms, &srv->addr_dial_rate);
 	htab_insert(&srv->addrs, &ae->node, h);
 	TAILQ_INSERT_TAIL(&srv->idleq, ae, idle);
 	return ae;
@@ -267,6 +288,7 @@ key_get(struct server *srv, const uint8_t pub[32])
 		return NULL;
 	memcpy(ke->pub, pub, 32);
 	tb_init(&ke->reg, uv_now(srv->loop), &srv->key_reg_rate);
+	tb_init(&ke->dial, uv_now(srv->loop), &srv->key_dial_rate);
 	htab_insert(&srv->keys, &ke->node, h);
 	TAILQ_INSERT_TAIL(&srv->key_idleq, ke, idle);
 	return ke;
@@ -439,7 +461,7 @@ on_msg(struct nconn *nc, const uint8_t *msg, size_t len, void *arg)
 	size_t i;
 	int rc;
 
-	if (sc == NULL)
+	if (sc == NULL || !sc->open)
 		return;
 	if ((rc = sigmsg_decode(&min, msg, len)) != 0) {
 		bad_message(sc, msg, len, rc);
@@ -627,12 +649,14 @@ sweep_cb(uv_timer_t *t)
 	for (ae = TAILQ_FIRST(&srv->idleq); ae != NULL; ae = anext) {
 		anext = TAILQ_NEXT(ae, idle);
 		if (now - ae->refill_ms >= full_ms &&
-		    tb_full(&ae->reg, now, &srv->addr_reg_rate))
+		    tb_full(&ae->reg, now, &srv->addr_reg_rate) &&
+		    tb_full(&ae->dial, now, &srv->addr_dial_rate))
 			addr_free(srv, ae);
 	}
 	for (ke = TAILQ_FIRST(&srv->key_idleq); ke != NULL; ke = knext) {
 		knext = TAILQ_NEXT(ke, idle);
-		if (tb_full(&ke->reg, now, &srv->key_reg_rate))
+		if (tb_full(&ke->reg, now, &srv->key_reg_rate) &&
+		    tb_full(&ke->dial, now, &srv->key_dial_rate))
 			key_free(srv, ke);
 	}
 }
@@ -687,13 +711,14 @@ server_free(struct server *srv)
 
 	struct keyent *ke;
 
+	/* First what holds records, then the records. */
 	srelay_free(srv);
+	reg_free(srv);
+	route_free(srv);
 	while ((ae = TAILQ_FIRST(&srv->idleq)) != NULL)
 		addr_free(srv, ae);
 	while ((ke = TAILQ_FIRST(&srv->key_idleq)) != NULL)
 		key_free(srv, ke);
-	route_free(srv);
-	reg_free(srv);
 	htab_free(&srv->addrs);
 	htab_free(&srv->keys);
 	sodium_memzero(srv->hkey, sizeof(srv->hkey));
@@ -726,6 +751,10 @@ serve_run(const struct serve_opts *o)
 	srv->key_reg_rate.per_ms = 3600000;
 	srv->addr_reg_rate.n = srv->addr_reg_rate.burst = o->reg_per_addr;
 	srv->addr_reg_rate.per_ms = 3600000;
+	srv->key_dial_rate.n = srv->key_dial_rate.burst = o->dial_per_key;
+	srv->key_dial_rate.per_ms = 60000;
+	srv->addr_dial_rate.n = srv->addr_dial_rate.burst = o->dial_per_addr;
+	srv->addr_dial_rate.per_ms = 60000;
 	crypto_shorthash_keygen(srv->hkey);
 	LIST_INIT(&srv->clients);
 	TAILQ_INIT(&srv->idleq);

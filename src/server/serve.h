@@ -33,6 +33,8 @@
 #define SERVE_REG_PER_KEY	10	/* REGISTERs for names not the key's */
 #define SERVE_REG_PER_ADDR	30	/*   an hour, per key and per address */
 #define SERVE_NAME_EXPIRY_S	(180u * 86400)	/* unused names released */
+#define SERVE_DIAL_PER_KEY	20	/* DIALs a minute, per key */
+#define SERVE_DIAL_PER_ADDR	60	/*   and per address */
 #define SERVE_STUN_RATE		2000	/* STUN replies per second, in all, */
 #define SERVE_STUN_PREFIX_RATE	100	/*   and per IPv4 /24 or IPv6 /56 */
 #define SERVE_MAX_RELAYS	1000	/* relayed calls at once */
@@ -70,6 +72,8 @@ struct serve_opts {
 	unsigned		 reg_per_key;	/* an hour; 0: no limit */
 	unsigned		 reg_per_addr;
 	uint32_t		 name_expiry_s;	/* 0: never released */
+	unsigned		 dial_per_key;	/* a minute; 0: no limit */
+	unsigned		 dial_per_addr;
 	unsigned		 stun_rate;	/* 0: no STUN answers */
 	unsigned		 stun_prefix_rate; /* 0: no per-prefix limit */
 };

@@ -60,6 +60,7 @@ struct addrent {
 	uint32_t		 tokens;	/* handshakes, thousandths */
 	uint64_t		 refill_ms;
 	struct tbucket		 reg;		/* registrations */
+	struct tbucket		 dial;		/* DIALs */
 };
 
 struct keyent {
@@ -71,6 +72,7 @@ struct keyent {
 	uint32_t		 nrelays;	/* relay legs granted */
 	uint32_t		 npending;	/* new names not yet stored */
 	struct tbucket		 reg;		/* registrations */
+	struct tbucket		 dial;		/* DIALs */
 };
 
 /* One accepted connection and what the server knows about it. */
@@ -113,6 +115,8 @@ struct server {
 	struct ratelimit	 rl;
 	struct tb_rate		 key_reg_rate;	/* registrations, per key */
 	struct tb_rate		 addr_reg_rate;	/*   and per address */
+	struct tb_rate		 key_dial_rate;	/* DIALs, per key */
+	struct tb_rate		 addr_dial_rate; /*   and per address */
 	struct reg		 reg;
 	struct route		 route;
 	struct relays		 relay;
@@ -124,6 +128,9 @@ void	serve_addr_ref(struct server *srv, struct addrent *ae);
 void	serve_addr_unref(struct server *srv, struct addrent *ae);
 void	serve_key_ref(struct server *srv, struct keyent *ke);
 void	serve_key_unref(struct server *srv, struct keyent *ke);
+
+/* "N days", "N h", "N min" or "N s", rounded up, for messages. */
+void	serve_duration_str(uint64_t ms, char *out, size_t cap);
 
 /* Keyed SipHash of p: peers cannot choose colliding keys. */
 uint64_t serve_hash(const struct server *srv, const void *p, size_t len);

@@ -118,12 +118,6 @@ pending_find(struct server *srv, const char *name)
 	return NULL;
 }
 
-int
-reg_is_pending(struct server *srv, const char *name)
-{
-	return pending_find(srv, name) != NULL;
-}
-
 void
 reg_unwait(struct sclient *sc)
 {
@@ -161,15 +155,17 @@ batch_done_cb(uv_work_t *w, int status)
 	struct server *srv = b->srv;
 	struct pendreg *pr;
 	struct sclient *sc, *next;
-	char fp[FINGERPRINT_LEN + 1];
+	char fp[FINGERPRINT_LEN + 1], d[32];
 	size_t i = 0;
 
 	if (b->rc != 0 || b->released < 0)
 		log_error("registration database: %s",
 		    regdb_errmsg(srv->o.db));
-	else if (b->released > 0)
-		log_info("released %lld names unused for %u s",
-		    b->released, srv->o.name_expiry_s);
+	else if (b->released > 0) {
+		serve_duration_str((uint64_t)srv->o.name_expiry_s * 1000, d,
+		    sizeof(d));
+		log_info("released %lld names unused for %s", b->released, d);
+	}
 	while ((pr = TAILQ_FIRST(&b->q)) != NULL) {
 		int rc = status == 0 ? b->items[i].result : E2_ERR_IO;
 
@@ -177,11 +173,11 @@ batch_done_cb(uv_work_t *w, int status)
 		htab_remove(&srv->reg.pending, &pr->node);
 		if (rc == 0 && pr->move) {
 			serve_key_fp(pr->pub, fp);
-			log_info("moved %s to key %s, with the proof of the "
+			log_debug("moved %s to key %s, with the proof of the "
 			    "old key", pr->name, fp);
 		} else if (rc == 0 && pr->key != NULL) {
 			serve_key_fp(pr->pub, fp);
-			log_info("registered %s for key %s", pr->name, fp);
+			log_debug("registered %s for key %s", pr->name, fp);
 		}
 		for (sc = pr->waiters; sc != NULL; sc = next) {
 			next = sc->preg_next;
@@ -254,25 +250,6 @@ batch_start(struct server *srv)
 	srv->reg.inflight = b;
 }
 
-/* "N days", "N h", "N min" or "N s", rounded up. */
-static void
-duration_str(uint64_t ms, char *out, size_t cap)
-{
-	uint64_t s = (ms + 999) / 1000;
-
-	if (s >= 2 * 86400)
-		snprintf(out, cap, "%llu days",
-		    (unsigned long long)((s + 86399) / 86400));
-	else if (s >= 2 * 3600)
-		snprintf(out, cap, "%llu h", (unsigned long long)((s + 3599) /
-		    3600));
-	else if (s >= 120)
-		snprintf(out, cap, "%llu min", (unsigned long long)((s + 59) /
-		    60));
-	else
-		snprintf(out, cap, "%llu s", (unsigned long long)s);
-}
-
 /* ERROR(name_taken) with what the user can do about it. */
 static void
 send_taken(struct sclient *sc, const char *name)
@@ -284,7 +261,7 @@ send_taken(struct sclient *sc, const char *name)
 		    "%s belongs to another key; choose another name", name);
 		return;
 	}
-	duration_str((uint64_t)sc->srv->o.name_expiry_s * 1000, d, sizeof(d));
+	serve_duration_str((uint64_t)sc->srv->o.name_expiry_s * 1000, d, sizeof(d));
 	serve_send_error(sc, SIG_R_NAME_TAKEN, NULL, name,
 	    "%s belongs to another key; choose another name (a name its "
 	    "owner leaves unused for %s is released)", name, d);
@@ -305,14 +282,14 @@ reg_take(struct sclient *sc, const char *name)
 	char d[32];
 
 	if (kr->n > 0 && !tb_take(&sc->key->reg, now, kr)) {
-		duration_str(tb_wait_ms(&sc->key->reg, now, kr), d, sizeof(d));
+		serve_duration_str(tb_wait_ms(&sc->key->reg, now, kr), d, sizeof(d));
 		serve_send_error(sc, SIG_R_LIMIT, NULL, name,
 		    "too many registrations for this key (at most %u an "
 		    "hour); try again in %s", kr->n, d);
 		return 0;
 	}
 	if (ar->n > 0 && !tb_take(&sc->addr->reg, now, ar)) {
-		duration_str(tb_wait_ms(&sc->addr->reg, now, ar), d,
+		serve_duration_str(tb_wait_ms(&sc->addr->reg, now, ar), d,
 		    sizeof(d));
 		serve_send_error(sc, SIG_R_LIMIT, NULL, name,
 		    "too many registrations from this address (at most %u "

@@ -51,8 +51,6 @@ void	reg_free(struct server *srv);
 void	reg_register(struct sclient *sc, const struct sigmsg *m);
 /* The MOVE handler: a name to this key, proved by its old key. */
 void	reg_move(struct sclient *sc, const struct sigmsg *m);
-/* 1 when name waits for its commit (it is somebody's already). */
-int	reg_is_pending(struct server *srv, const char *name);
 /* sc is closing: it no longer waits for its registration. */
 void	reg_unwait(struct sclient *sc);
 /* Marks online names used and releases unused ones (the sweep timer). */

@@ -146,7 +146,8 @@ relay_free(struct server *srv, struct rsess *rs)
 {
 	int i;
 
-	log_info("relay for call %016llx ended: caller->callee %llu packets "
+	/* Metadata: only when asked for (--log-level debug). */
+	log_debug("relay for call %016llx ended: caller->callee %llu packets "
 	    "%llu bytes (%llu over the limit), callee->caller %llu packets "
 	    "%llu bytes (%llu over the limit)",
 	    (unsigned long long)rs->call_id,

@@ -9,7 +9,6 @@
 #include <uv.h>
 
 #include "err.h"
-#include "regdb.h"
 #include "serve_int.h"
 
 #define CALL_OF(n)	((struct call *)((char *)(n) - \
@@ -56,7 +55,7 @@ route_publish(struct sclient *sc, const char *name)
 	if ((old = r->be->publish(r, sc)) != NULL) {
 		serve_send_error(old, SIG_R_LIMIT, NULL, name,
 		    "replaced by a newer connection for %s", name);
-		log_info("%s: %s moved to %s", nconn_peer_str(old->nc), name,
+		log_debug("%s: %s moved to %s", nconn_peer_str(old->nc), name,
 		    nconn_peer_str(sc->nc));
 		nconn_close(old->nc, "replaced by a newer connection");
 	}
@@ -110,6 +109,38 @@ call_end(struct server *srv, struct call *call, int keep_relay)
 	free(call);
 }
 
+/*
+ * Every DIAL costs a token of its key's and its address's buckets; 0
+ * (and ERROR(limit) sent) when either is empty.
+ */
+static int
+dial_take(struct sclient *sc, const uint64_t *call)
+{
+	struct server *srv = sc->srv;
+	uint64_t now = uv_now(srv->loop);
+	char d[32];
+
+	if (srv->key_dial_rate.n > 0 &&
+	    !tb_take(&sc->key->dial, now, &srv->key_dial_rate)) {
+		serve_duration_str(tb_wait_ms(&sc->key->dial, now,
+		    &srv->key_dial_rate), d, sizeof(d));
+		serve_send_error(sc, SIG_R_LIMIT, call, NULL,
+		    "too many calls from this key (at most %u a minute); "
+		    "try again in %s", srv->key_dial_rate.n, d);
+		return 0;
+	}
+	if (srv->addr_dial_rate.n > 0 &&
+	    !tb_take(&sc->addr->dial, now, &srv->addr_dial_rate)) {
+		serve_duration_str(tb_wait_ms(&sc->addr->dial, now,
+		    &srv->addr_dial_rate), d, sizeof(d));
+		serve_send_error(sc, SIG_R_LIMIT, call, NULL,
+		    "too many calls from this address (at most %u a "
+		    "minute); try again in %s", srv->addr_dial_rate.n, d);
+		return 0;
+	}
+	return 1;
+}
+
 void
 route_dial(struct sclient *sc, const struct sigmsg *m)
 {
@@ -117,16 +148,16 @@ route_dial(struct sclient *sc, const struct sigmsg *m)
 	struct route *r = &srv->route;
 	struct sclient *callee;
 	struct call *call;
-	uint8_t owner[32], msg[SIG_MSG_MAX];
-	int64_t used;
+	uint8_t msg[SIG_MSG_MAX];
 	size_t len;
-	int rc;
 
 	if (!sc->online) {
 		serve_send_error(sc, SIG_R_PROTOCOL, &m->call, NULL,
 		    "register a name before dialing");
 		return;
 	}
+	if (!dial_take(sc, &m->call))
+		return;
 	if (route_call_find(srv, m->call) != NULL) {
 		serve_send_error(sc, SIG_R_PROTOCOL, &m->call, NULL,
 		    "call id already in use");
@@ -139,19 +170,14 @@ route_dial(struct sclient *sc, const struct sigmsg *m)
 		return;
 	}
 	if ((callee = r->be->locate(r, m->name)) == NULL) {
-		if (reg_is_pending(srv, m->name))
-			rc = 1;
-		else
-			rc = regdb_lookup(srv->o.db, m->name, owner, &used);
-		if (rc == 1)
-			serve_send_error(sc, SIG_R_OFFLINE, &m->call, m->name,
-			    "%s is not connected", m->name);
-		else if (rc == 0)
-			serve_send_error(sc, SIG_R_UNKNOWN, &m->call, m->name,
-			    "no user %s on this server", m->name);
-		else
-			serve_send_error(sc, SIG_R_SERVER, &m->call, m->name,
-			    "registration database error");
+		/*
+		 * Offline and unknown are one answer, from the same code
+		 * path with no database lookup, so a caller cannot tell a
+		 * name nobody holds from a name whose owner is away.
+		 */
+		serve_send_error(sc, SIG_R_OFFLINE, &m->call, m->name,
+		    "%s cannot be reached (offline, or no such name)",
+		    m->name);
 		return;
 	}
 	if (callee == sc) {

@@ -8,12 +8,13 @@ tb_init(struct tbucket *b, uint64_t now, const struct tb_rate *r)
 {
 	b->utok = (uint64_t)r->burst * UNIT;
 	b->t_ms = now;
+	b->rem = 0;
 }
 
 static void
 refill(struct tbucket *b, uint64_t now, const struct tb_rate *r)
 {
-	uint64_t cap = (uint64_t)r->burst * UNIT, dt, add;
+	uint64_t cap = (uint64_t)r->burst * UNIT, dt, x, f, add;
 
 	if (b->utok > cap)
 		b->utok = cap;
@@ -26,11 +27,19 @@ refill(struct tbucket *b, uint64_t now, const struct tb_rate *r)
 	/* Long enough to fill it from empty: no product can overflow. */
 	if (dt >= (uint64_t)r->per_ms * (r->burst / r->n + 1)) {
 		b->utok = cap;
+		b->rem = 0;
 		return;
 	}
-	add = dt * r->n;
-	add = add / r->per_ms * UNIT + add % r->per_ms * UNIT / r->per_ms;
-	b->utok = add >= cap - b->utok ? cap : b->utok + add;
+	/* dt * n * UNIT / per_ms, keeping the remainder for next time */
+	x = dt * r->n;
+	f = x % r->per_ms * UNIT + b->rem;
+	add = x / r->per_ms * UNIT + f / r->per_ms;
+	b->rem = f % r->per_ms;
+	if (add >= cap - b->utok) {
+		b->utok = cap;
+		b->rem = 0;
+	} else
+		b->utok += add;
 }
 
 int

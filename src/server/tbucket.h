@@ -19,6 +19,8 @@ struct tb_rate {
 struct tbucket {
 	uint64_t	utok;		/* millionths of a token */
 	uint64_t	t_ms;		/* when utok was last brought up */
+	uint64_t	rem;		/* what was left of a millionth:
+					   numerator over per_ms */
 };
 
 /* A full bucket at now. */
