@@ -330,6 +330,33 @@ pending_add(struct server *srv, struct sclient *sc, const char *name,
 	return pr;
 }
 
+/*
+ * A name new to sc's key: within the key's quota (names waiting for
+ * their commit count), then a token of the rate limits; 0 (and the
+ * answer sent) when not.
+ */
+static int
+name_allowed(struct sclient *sc, const char *name)
+{
+	struct server *srv = sc->srv;
+	long long have;
+
+	if (srv->o.max_names > 0) {
+		if ((have = regdb_count_key(srv->o.db, sc->pub)) < 0) {
+			serve_send_error(sc, SIG_R_SERVER, NULL, name,
+			    "registration database error; try again later");
+			return 0;
+		}
+		if (have + sc->key->npending >= srv->o.max_names) {
+			serve_send_error(sc, SIG_R_LIMIT, NULL, name,
+			    "this key has %u names on this server, the most "
+			    "it may have", srv->o.max_names);
+			return 0;
+		}
+	}
+	return reg_take(sc, name);
+}
+
 void
 reg_register(struct sclient *sc, const struct sigmsg *m)
 {
@@ -337,7 +364,6 @@ reg_register(struct sclient *sc, const struct sigmsg *m)
 	struct pendreg *pr;
 	uint8_t owner[32];
 	int64_t used, now = (int64_t)time(NULL);
-	long long have;
 	int rc;
 
 	if (sc->preg != NULL) {
@@ -389,22 +415,8 @@ reg_register(struct sclient *sc, const struct sigmsg *m)
 		return;
 	}
 	/* A new name: within the key's quota, then the rate limits. */
-	if (srv->o.max_names > 0) {
-		if ((have = regdb_count_key(srv->o.db, sc->pub)) < 0) {
-			serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
-			    "registration database error; try again later");
-			return;
-		}
-		if (have + sc->key->npending >= srv->o.max_names) {
-			serve_send_error(sc, SIG_R_LIMIT, NULL, m->name,
-			    "this key has %u names on this server, the most "
-			    "it may have", srv->o.max_names);
-			return;
-		}
-	}
-	if (!reg_take(sc, m->name))
-		return;
-	if (pending_add(srv, sc, m->name, sc->pub, sc->key, NULL) == NULL)
+	if (name_allowed(sc, m->name) &&
+	    pending_add(srv, sc, m->name, sc->pub, sc->key, NULL) == NULL)
 		serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
 		    "out of memory");
 }
@@ -419,7 +431,6 @@ reg_move(struct sclient *sc, const struct sigmsg *m)
 	struct server *srv = sc->srv;
 	uint8_t owner[32];
 	int64_t used;
-	long long have;
 	int rc;
 
 	if (sc->preg != NULL) {
@@ -459,22 +470,8 @@ reg_move(struct sclient *sc, const struct sigmsg *m)
 			send_taken(sc, m->name);
 		return;
 	}
-	if (srv->o.max_names > 0) {
-		if ((have = regdb_count_key(srv->o.db, sc->pub)) < 0) {
-			serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
-			    "registration database error; try again later");
-			return;
-		}
-		if (have + sc->key->npending >= srv->o.max_names) {
-			serve_send_error(sc, SIG_R_LIMIT, NULL, m->name,
-			    "this key has %u names on this server, the most "
-			    "it may have", srv->o.max_names);
-			return;
-		}
-	}
-	if (!reg_take(sc, m->name))
-		return;
-	if (pending_add(srv, sc, m->name, sc->pub, sc->key, owner) == NULL)
+	if (name_allowed(sc, m->name) &&
+	    pending_add(srv, sc, m->name, sc->pub, sc->key, owner) == NULL)
 		serve_send_error(sc, SIG_R_SERVER, NULL, m->name,
 		    "out of memory");
 }
