@@ -246,8 +246,10 @@ stop_hostile
 check "1b. a listener without --auto-answer rejects with key_changed (exit $LRC)" sh -c "
 	grep -q '\"key_changed\",\"peer\":\"dave\"' '$T/m2b.l' &&
 	grep -q '\"ended\",\"reason\":\"key_changed\",\"by\":\"local\"' '$T/m2b.l' && [ $LRC -eq 9 ]"
+# (sealed by the fixture's leg when the dialer's message 3 reached it
+# first, else unsealed: the server's word; both are the fixture speaking)
 check "1b. its dialer hears the key_changed rejection: exit 9 (got $DRC)" sh -c "
-	grep -q '\"ended\",\"reason\":\"key_changed\",\"by\":\"peer\"' '$T/m2b.d' && [ $DRC -eq 9 ]"
+	grep -Eq '\"ended\",\"reason\":\"key_changed\",\"by\":\"(peer|server)\"' '$T/m2b.d' && [ $DRC -eq 9 ]"
 check "1b. the pinned keys still did not change" sh -c "
 	cmp -s '$T/carol.pins' '$T/carol/config/e2call/contacts' &&
 	cmp -s '$T/dave.pins' '$T/dave/config/e2call/contacts'"
