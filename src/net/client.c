@@ -2,8 +2,8 @@
  * client.c - one e2call client on the loop; see client.h.
  *
  * Glue only: the call logic is in src/core/call.c, the media in media.c,
- * the channel in nconn.c.  This file turns call actions into I/O and
- * model updates, and decides what needs a person (key warnings).
+ * the channel in nconn.c, keys and pins in client_keys.c.  This file
+ * turns call actions into I/O and model updates.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,86 +15,19 @@
 
 #include "call.h"
 #include "client.h"
+#include "client_int.h"
 #include "e2call.h"
 #include "err.h"
 #include "frame.h"
 #include "keyfile.h"
-#include "keymove.h"
 #include "log.h"
 #include "media.h"
 #include "nconn.h"
 #include "netaddr.h"
-#include "paths.h"
-
-#define TICK_MS			250
-#define PING_MS			20000
-#define STATS_EVENT_MS		5000
-#define RECONNECT_MAX_MS	30000
-#define EOF_TAIL_MS		1500
-#define DIRECT_MAX_PEERS	4
-#define BYE_GRACE_MS		1000	/* BYE without HANGUP: the call ends */
-
-struct client {
-	uv_loop_t		*loop;
-	struct client_opts	 o;
-	const struct view_ops	*view;
-	void			*view_arg;
-	struct cl_model		 model;
-
-	struct keypair		*id;
-	struct keypair		*prev;		/* identity.previous, or NULL:
-						   the key mine replaced */
-	int			 move_sent;	/* MOVE sent on this connection */
-	struct pins		*contacts;
-	struct pins		*servers;
-
-	/* signaling */
-	struct sockaddr_storage	 server_addr;
-	struct sockaddr_storage	 stun_addr;
-	int			 have_stun;
-	struct nconn		*sig;		/* to the server / direct peer */
-	int			 sig_open;
-	int			 registered;
-	uv_timer_t		 reconnect_timer;
-	uint32_t		 backoff_ms;
-	uint64_t		 last_ping_ms;
-	char			 dial_peer[SIG_NAME_MAX + 1];
-	int			 dial_pending;
-
-	/* direct listener: the peers it accepted and the names they gave */
-	uv_tcp_t		 listener;
-	int			 listening;
-	struct {
-		struct nconn	*c;
-		char		 name[SIG_NAME_MAX + 1];
-	}			 dpeer[DIRECT_MAX_PEERS];
-
-	/* the call */
-	struct call		*call;
-	struct nconn		*call_conn;	/* where the call's messages go */
-	struct media		*media;
-	int			 auto_answer_this;
-	struct call_guard	 guard;		/* handshakes left before msg 3 */
-	uint64_t		 bye_at_ms;	/* a media BYE came */
-	uint64_t		 eof_at_ms;
-	uint64_t		 last_stats_ev_ms;
-	int			 calls_done;
-
-	uv_timer_t		 tick;
-	uv_timer_t		 dial_timer;
-	int			 handles;
-	int			 quitting;
-	int			 net_failed;
-};
 
 static void	process_call(struct client *cl);
 static void	sig_connect(struct client *cl);
-static void	send_on(struct client *cl, struct nconn *conn,
-		    const struct sigmsg *m);
 static void	setup_call_cands(struct client *cl);
-static int	peer_pin(struct client *cl, char name[PIN_NAME_MAX + 1],
-		    char place[PIN_PLACE_MAX + 1]);
-static int	key_to_decide(const struct cl_model *m);
 
 static char *
 dpeer_name(struct client *cl, struct nconn *c)
@@ -109,29 +42,25 @@ dpeer_name(struct client *cl, struct nconn *c)
 
 /* ---- view notifications ---- */
 
-static void
-changed(struct client *cl)
+void
+cl_changed(struct client *cl)
 {
 	if (cl->view != NULL && cl->view->changed != NULL)
 		cl->view->changed(cl->view_arg);
 }
 
-static void
-event(struct client *cl, enum cl_event_kind kind, const char *text)
+void
+cl_event(struct client *cl, enum cl_event_kind kind, const char *text)
 {
 	struct cl_event ev = { kind, text };
 
 	if (cl->view != NULL && cl->view->event != NULL)
 		cl->view->event(cl->view_arg, &ev);
-	changed(cl);
+	cl_changed(cl);
 }
 
-static void
-logev(struct client *cl, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-logev(struct client *cl, const char *fmt, ...)
+void
+cl_logev(struct client *cl, const char *fmt, ...)
 {
 	char line[300];
 	va_list ap;
@@ -139,121 +68,13 @@ logev(struct client *cl, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	event(cl, CL_EV_LOG, line);
+	cl_event(cl, CL_EV_LOG, line);
 }
 
-static uint64_t
-now_ms(struct client *cl)
+uint64_t
+cl_now_ms(struct client *cl)
 {
 	return uv_now(cl->loop);
-}
-
-/* ---- contacts ---- */
-
-static void
-save_pins(struct client *cl, struct pins *p)
-{
-	char err[300];
-
-	if (pins_save(p, err, sizeof(err)) != 0)
-		event(cl, CL_EV_ERROR, err);
-}
-
-/*
- * Where the peer of the call is pinned (contacts.h): its name on the
- * server, in the place of the server's key; name@HOST:PORT that I dialed,
- * in "direct"; the name a caller of my direct listener claimed, or
- * "~<fingerprint>" when it claimed none, in "caller".  0, or -1 when the
- * server's key is not known.
- */
-static int
-peer_pin(struct client *cl, char name[PIN_NAME_MAX + 1],
-    char place[PIN_PLACE_MAX + 1])
-{
-	struct call *c = cl->call;
-	const struct pin *s;
-	uint8_t pub[32];
-
-	if (cl->o.direct) {
-		snprintf(name, PIN_NAME_MAX + 1, "%s@%s", c->peer,
-		    cl->model.server);
-		snprintf(place, PIN_PLACE_MAX + 1, "direct");
-		return 0;
-	}
-	if (cl->o.direct_listen) {
-		if (strcmp(c->peer, "anonymous") == 0)
-			pins_caller_name(c->peer_pub, name);
-		else
-			snprintf(name, PIN_NAME_MAX + 1, "%s", c->peer);
-		snprintf(place, PIN_PLACE_MAX + 1, "caller");
-		return 0;
-	}
-	snprintf(name, PIN_NAME_MAX + 1, "%s", c->peer);
-	if (cl->sig != NULL && cl->sig_open)
-		nconn_remote_static(cl->sig, pub);
-	else if ((s = pins_find(cl->servers, cl->model.server, NULL)) != NULL)
-		memcpy(pub, s->pub, 32);	/* checked when it connected */
-	else
-		return -1;
-	pins_server_place(pub, place);
-	return 0;
-}
-
-/*
- * Pins a new or accepted changed key once the call is answered; a pin of
- * an older file that matched any server takes this server's place.
- */
-static void
-pin_peer(struct client *cl)
-{
-	struct call *c = cl->call;
-	char name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
-	const struct pin *e;
-
-	if (c == NULL || !c->have_peer_pub || peer_pin(cl, name, place) != 0)
-		return;
-	if (cl->model.peer_key == KEY_KNOWN ||
-	    cl->model.peer_key == KEY_VERIFIED) {
-		/* The same key: only a server:* pin changes (its place). */
-		if ((e = pins_find(cl->contacts, name, place)) == NULL ||
-		    strcmp(e->place, place) == 0)
-			return;
-	} else if (cl->model.peer_key != KEY_NEW && !key_to_decide(&cl->model))
-		return;
-	if (pins_set(cl->contacts, name, place, c->peer_pub,
-	    (long long)time(NULL)) != 0)
-		return;
-	/* A verified contact that moved with a proof from the verified key,
-	   accepted by the user: the comparison of codes still speaks. */
-	if (cl->model.peer_key == KEY_CHANGED_VERIFIED && cl->model.peer_moved)
-		(void)pins_set_verified(cl->contacts, name, place, 1);
-	save_pins(cl, cl->contacts);
-	/* The screen keeps saying "new" (or "changed") for this call. */
-}
-
-int
-client_mark_verified(struct client *cl)
-{
-	struct call *c = cl->call;
-	char name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
-	const struct pin *e;
-
-	if (c == NULL || !c->have_peer_pub || c->code[0] == '\0')
-		return E2_ERR_STATE;
-	if (cl->model.peer_key == KEY_CHANGED_VERIFIED)
-		return E2_ERR_STATE;
-	if (peer_pin(cl, name, place) != 0)
-		return E2_ERR_STATE;
-	if ((e = pins_find(cl->contacts, name, place)) == NULL ||
-	    strcmp(e->place, place) != 0 || cl->model.peer_key == KEY_CHANGED)
-		(void)pins_set(cl->contacts, name, place, c->peer_pub,
-		    (long long)time(NULL));
-	if (pins_set_verified(cl->contacts, name, place, 1) != 0)
-		return E2_ERR_STATE;
-	save_pins(cl, cl->contacts);
-	cl->model.peer_key = KEY_VERIFIED;
-	event(cl, CL_EV_VERIFIED, NULL);
-	return 0;
 }
 
 /* ---- the call ---- */
@@ -283,18 +104,18 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 		if (cl->model.state == CL_CONNECTING_MEDIA ||
 		    cl->model.state == CL_ON_HOLD)
 			cl->model.state = CL_IN_CALL;
-		event(cl, CL_EV_MEDIA, text);
+		cl_event(cl, CL_EV_MEDIA, text);
 		break;
 	case MEDIA_EV_QUIET:
 		if (cl->model.state == CL_IN_CALL) {
 			cl->model.state = CL_ON_HOLD;
-			event(cl, CL_EV_HOLD, "no audio from the peer");
+			cl_event(cl, CL_EV_HOLD, "no audio from the peer");
 		}
 		break;
 	case MEDIA_EV_RESUMED:
 		if (cl->model.state == CL_ON_HOLD) {
 			cl->model.state = CL_IN_CALL;
-			event(cl, CL_EV_HOLD, "audio resumed");
+			cl_event(cl, CL_EV_HOLD, "audio resumed");
 		}
 		break;
 	case MEDIA_EV_DEAD:
@@ -308,9 +129,9 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 		 * The signaling HANGUP says why; if it never comes (the
 		 * server went away mid-call), the call ends here soon.
 		 */
-		logev(cl, "peer closed the media stream");
+		cl_logev(cl, "peer closed the media stream");
 		if (cl->bye_at_ms == 0)
-			cl->bye_at_ms = now_ms(cl) + BYE_GRACE_MS;
+			cl->bye_at_ms = cl_now_ms(cl) + BYE_GRACE_MS;
 		break;
 	case MEDIA_EV_GATHERED:
 		if (cl->call != NULL) {
@@ -319,14 +140,14 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 		}
 		break;
 	case MEDIA_EV_GAP:
-		logev(cl, "audio resumed after a %s ms gap (path %s)",
+		cl_logev(cl, "audio resumed after a %s ms gap (path %s)",
 		    text != NULL ? text : "?", cl->model.path);
 		break;
 	case MEDIA_EV_NOTE:
-		logev(cl, "%s", text != NULL ? text : "");
+		cl_logev(cl, "%s", text != NULL ? text : "");
 		break;
 	case MEDIA_EV_LOST:
-		logev(cl, "%s", text != NULL ? text : "");
+		cl_logev(cl, "%s", text != NULL ? text : "");
 		/*
 		 * My address may have changed: a PING now finds out whether
 		 * the signaling connection went with it (a reset makes it
@@ -336,26 +157,26 @@ media_event_cb(void *arg, enum media_event ev, const char *text)
 			struct sigmsg m;
 
 			sigmsg_init(&m, SIG_PING);
-			send_on(cl, cl->sig, &m);
-			cl->last_ping_ms = now_ms(cl);
+			cl_send_on(cl, cl->sig, &m);
+			cl->last_ping_ms = cl_now_ms(cl);
 		}
 		break;
 	case MEDIA_EV_PLAY_EOF:
 		if (cl->o.hangup_on_eof && cl->eof_at_ms == 0)
-			cl->eof_at_ms = now_ms(cl) + EOF_TAIL_MS;
+			cl->eof_at_ms = cl_now_ms(cl) + EOF_TAIL_MS;
 		break;
 	case MEDIA_EV_ERROR:
-		event(cl, CL_EV_ERROR, text);
+		cl_event(cl, CL_EV_ERROR, text);
 		break;
 	case MEDIA_EV_AUDIO_NOTE:
 		snprintf(cl->model.audio_note, sizeof(cl->model.audio_note),
 		    "%s", text);
-		event(cl, CL_EV_ERROR, text);
+		cl_event(cl, CL_EV_ERROR, text);
 		break;
 	case MEDIA_EV_AUDIO_CLOCK:
 		media_audio_clock(cl->media, &cl->model.capture_start_ns,
 		    &cl->model.playback_start_ns);
-		event(cl, CL_EV_AUDIO_CLOCK, NULL);
+		cl_event(cl, CL_EV_AUDIO_CLOCK, NULL);
 		break;
 	}
 }
@@ -395,130 +216,6 @@ new_media(struct client *cl, char *err, size_t errlen)
 	    err, errlen);
 }
 
-static enum call_key
-key_of(enum key_status s)
-{
-	switch (s) {
-	case KEY_NEW:			return CALL_KEY_NEW;
-	case KEY_KNOWN:			return CALL_KEY_KNOWN;
-	case KEY_VERIFIED:		return CALL_KEY_VERIFIED;
-	case KEY_CHANGED:		return CALL_KEY_CHANGED;
-	case KEY_CHANGED_VERIFIED:	return CALL_KEY_CHANGED_VERIFIED;
-	}
-	return CALL_KEY_CHANGED;
-}
-
-/* Where the peer's name lives, for a person: whose key it is. */
-static void
-peer_where(const struct client *cl, char *out, size_t cap)
-{
-	if (cl->o.direct_listen)
-		snprintf(out, cap, "(who called this direct listener)");
-	else if (cl->o.direct)
-		snprintf(out, cap, "at %s (direct)", cl->model.server);
-	else
-		snprintf(out, cap, "on server %s", cl->model.server);
-}
-
-/* This side refused a changed key: say so, with both keys and the way on. */
-static void
-note_refused(struct client *cl)
-{
-	const struct cl_model *m = &cl->model;
-	char where[160], name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
-	char cmd[PIN_NAME_MAX + 200];
-
-	peer_where(cl, where, sizeof(where));
-	/* The command names the pin exactly (contacts' NAME and place). */
-	if (peer_pin(cl, name, place) != 0)
-		snprintf(name, sizeof(name), "%s", m->peer);
-	snprintf(cmd, sizeof(cmd), "e2call unverify %.100s%s%s", name,
-	    cl->o.direct_listen ? " --caller" : "", cl->o.direct ||
-	    cl->o.direct_listen ? "" : " --server ");
-	if (!cl->o.direct && !cl->o.direct_listen)
-		strncat(cmd, cl->model.server, sizeof(cmd) - strlen(cmd) - 1);
-	if (m->peer_key == KEY_CHANGED_VERIFIED && !m->peer_moved)
-		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
-		    "refused: the key of %s %s has changed, and you had "
-		    "verified the old one (old %s, new %s). If %s really has "
-		    "a new key, run `%s`, call again and compare the security "
-		    "code.", m->peer, where, m->old_fp, m->peer_fp, m->peer,
-		    cmd);
-	else
-		snprintf(cl->model.end_note, sizeof(cl->model.end_note),
-		    "refused: the key of %s %s has changed%s (old %s, new %s). "
-		    "To take the new key, call with --accept-changed-key and "
-		    "compare the security code.", m->peer, where,
-		    m->peer_moved ? ", signed by the old key" : "", m->old_fp,
-		    m->peer_fp);
-}
-
-/* The peer refused my key: tell me, with my fingerprint. */
-static void
-note_peer_refused(struct client *cl)
-{
-	char fp[FINGERPRINT_LEN + 1];
-
-	fingerprint(cl->id->pub, fp);
-	snprintf(cl->model.end_note, sizeof(cl->model.end_note),
-	    "%s%s refused the call: the key %s has pinned for you is not the "
-	    "one you use now (yours: %s). If you made a new identity, %s must "
-	    "accept it; `e2call id --rotate` moves a name to a new key so "
-	    "that your contacts see it signed by the old one.",
-	    cl->model.end_by == CL_END_SERVER ? "the server says " : "",
-	    cl->model.peer, cl->model.peer, fp, cl->model.peer);
-}
-
-static void
-key_check(struct client *cl)
-{
-	struct call *c = cl->call;
-	char name[PIN_NAME_MAX + 1], place[PIN_PLACE_MAX + 1];
-	const struct pin *old;
-	enum call_key ck;
-
-	if (peer_pin(cl, name, place) != 0)
-		cl->model.peer_key = KEY_NEW;	/* no server: not pinned */
-	else
-		cl->model.peer_key = pins_check(cl->contacts, name, place,
-		    c->peer_pub);
-	fingerprint(c->peer_pub, cl->model.peer_fp);
-	cl->model.old_fp[0] = '\0';
-	cl->model.peer_moved = 0;
-	cl->model.known_as[0] = '\0';
-	ck = key_of(cl->model.peer_key);
-	/* A caller to my direct listener claims a name; if its key is one
-	   I know from elsewhere, say under which name and where. */
-	if (cl->model.peer_key == KEY_NEW && cl->o.direct_listen &&
-	    (old = pins_find_key(cl->contacts, c->peer_pub)) != NULL)
-		snprintf(cl->model.known_as, sizeof(cl->model.known_as),
-		    "%.150s (%s)", old->name, strncmp(old->place, "server:", 7) == 0 ?
-		    "on a server" : strcmp(old->place, "direct") == 0 ?
-		    "dialed directly" : "a direct caller");
-	if (cl->model.peer_key == KEY_CHANGED ||
-	    cl->model.peer_key == KEY_CHANGED_VERIFIED) {
-		if ((old = pins_find(cl->contacts, name, place)) != NULL)
-			fingerprint(old->pub, cl->model.old_fp);
-		/* Changed, but signed by the key I had: the peer moved. */
-		cl->model.peer_moved = c->peer_moved && old != NULL &&
-		    sodium_memcmp(old->pub, c->peer_old_pub, 32) == 0;
-		event(cl, CL_EV_KEY_CHANGED, NULL);
-		if (cl->model.peer_moved)
-			ck = CALL_KEY_CHANGED;	/* the user decides */
-		else if (cl->model.peer_key == KEY_CHANGED_VERIFIED)
-			note_refused(cl);
-	}
-	call_key_status(c, ck);
-}
-
-/* A changed key the user (or --accept-changed-key) may accept. */
-static int
-key_to_decide(const struct cl_model *m)
-{
-	return m->peer_key == KEY_CHANGED ||
-	    (m->peer_key == KEY_CHANGED_VERIFIED && m->peer_moved);
-}
-
 static void
 start_media(struct client *cl)
 {
@@ -537,19 +234,19 @@ start_media(struct client *cl)
 	    c->npeer_cand, err, sizeof(err));
 	sodium_free(keys);
 	if (r != 0) {
-		event(cl, CL_EV_ERROR, err);
+		cl_event(cl, CL_EV_ERROR, err);
 		call_hangup(c, SIG_R_MEDIA);
 		return;
 	}
 	/* The lock: our handshake completed and media keys are in place. */
 	cl->model.e2ee = 1;
 	cl->model.state = CL_CONNECTING_MEDIA;
-	cl->model.call_start_ms = now_ms(cl);
+	cl->model.call_start_ms = cl_now_ms(cl);
 	cl->last_stats_ev_ms = cl->model.call_start_ms;
 	cl->model.stats = (struct cl_stats){ 0 };
 	cl->eof_at_ms = 0;
-	pin_peer(cl);
-	event(cl, CL_EV_ANSWERED, NULL);
+	ckey_pin_peer(cl);
+	cl_event(cl, CL_EV_ANSWERED, NULL);
 }
 
 static void
@@ -559,7 +256,7 @@ call_ended(struct client *cl)
 
 	/* The final figures are the ones of this moment, not the last tick. */
 	uv_update_time(cl->loop);
-	cl->model.now_ms = now_ms(cl);
+	cl->model.now_ms = cl_now_ms(cl);
 	if (cl->media != NULL)
 		media_get_stats(cl->media, &cl->model.stats);
 	end_media(cl);
@@ -569,13 +266,13 @@ call_ended(struct client *cl)
 	cl->model.end_by = c->end_source == CALL_END_PEER ? CL_END_PEER :
 	    c->end_source == CALL_END_UNAUTH ? CL_END_SERVER : CL_END_LOCAL;
 	if (c->end_reason == SIG_R_KEY_CHANGED && c->ended_by_peer)
-		note_peer_refused(cl);
+		ckey_note_peer_refused(cl);
 	cl->calls_done++;
-	event(cl, CL_EV_ENDED, NULL);
+	cl_event(cl, CL_EV_ENDED, NULL);
 }
 
-static void
-send_on(struct client *cl, struct nconn *conn, const struct sigmsg *m)
+void
+cl_send_on(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 {
 	int r;
 
@@ -592,7 +289,7 @@ send_on(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 static void
 send_call_msg(struct client *cl, const struct sigmsg *m)
 {
-	send_on(cl, cl->call_conn, m);
+	cl_send_on(cl, cl->call_conn, m);
 }
 
 /* A relay leg for the call, from the server (never in direct mode). */
@@ -606,7 +303,7 @@ request_relay(struct client *cl)
 		return;
 	sigmsg_init(&m, SIG_RELAY_REQUEST);
 	sigmsg_set_call(&m, cl->call->id);
-	send_on(cl, cl->call_conn, &m);
+	cl_send_on(cl, cl->call_conn, &m);
 }
 
 /* RELAY_GRANT: the leg, or why not. */
@@ -619,7 +316,7 @@ on_relay_grant(struct client *cl, struct sigmsg *m)
 		return;
 	if (SIG_HAS(m, SIG_T_REASON)) {
 		sanitize_str(m->text, text, sizeof(text));
-		logev(cl, "no relay for this call: %s%s%s",
+		cl_logev(cl, "no relay for this call: %s%s%s",
 		    sig_reason_name(m->reason), text[0] ? ": " : "", text);
 		media_no_relay(cl->media);
 		return;
@@ -643,35 +340,35 @@ process_call(struct client *cl)
 			send_call_msg(cl, &a->msg);
 			break;
 		case CALL_A_KEY_CHECK:
-			key_check(cl);
+			ckey_check(cl);
 			break;
 		case CALL_A_CODE:
 			memcpy(cl->model.code, c->code, sizeof(cl->model.code));
-			event(cl, CL_EV_SECURITY_CODE, c->code);
+			cl_event(cl, CL_EV_SECURITY_CODE, c->code);
 			break;
 		case CALL_A_RINGING:
 			cl->model.state = CL_RINGING_OUT;
-			event(cl, CL_EV_RINGING, NULL);
+			cl_event(cl, CL_EV_RINGING, NULL);
 			break;
 		case CALL_A_KEY_HELD:
 			cl->model.state = CL_KEY_HELD;
-			changed(cl);
+			cl_changed(cl);
 			if (c->role == CALL_CALLER && cl->o.batch &&
 			    !cl->o.accept_changed_key) {
-				note_refused(cl);
+				ckey_note_refused(cl);
 				call_hangup(c, SIG_R_KEY_CHANGED);
 			}
 			break;
 		case CALL_A_RING:
-			cl->model.state = key_to_decide(&cl->model) ?
+			cl->model.state = ckey_to_decide(&cl->model) ?
 			    CL_KEY_HELD : CL_INCOMING;
-			event(cl, CL_EV_INCOMING, NULL);
+			cl_event(cl, CL_EV_INCOMING, NULL);
 			/* A changed key: a person decides in the call screen;
 			   batch mode and auto-answer refuse it unless told. */
-			if (key_to_decide(&cl->model) &&
+			if (ckey_to_decide(&cl->model) &&
 			    !cl->o.accept_changed_key && (cl->o.batch ||
 			    cl->o.auto_answer || cl->auto_answer_this)) {
-				note_refused(cl);
+				ckey_note_refused(cl);
 				call_hangup(c, SIG_R_KEY_CHANGED);
 				break;
 			}
@@ -693,8 +390,8 @@ process_call(struct client *cl)
 		    (unsigned long long)c->id);
 	if (c->abandoned) {
 		/* It saw my message 2 and went away before message 3. */
-		call_guard_note(&cl->guard, now_ms(cl));
-		logev(cl, "a call from %s was abandoned before it could "
+		call_guard_note(&cl->guard, cl_now_ms(cl));
+		cl_logev(cl, "a call from %s was abandoned before it could "
 		    "ring", cl->model.peer);
 	}
 	cl->bye_at_ms = 0;
@@ -706,7 +403,7 @@ process_call(struct client *cl)
 	if (cl->o.once || (!cl->o.listen_mode))
 		client_quit(cl);
 	else
-		changed(cl);
+		cl_changed(cl);
 }
 
 /* My candidates as media has them; final once STUN and the relay are
@@ -721,19 +418,6 @@ setup_call_cands(struct client *cl)
 		return;
 	n = media_cands(cl->media, cand, SIG_CAND_MAX);
 	call_set_cands(cl->call, cand, n, media_gathered(cl->media));
-}
-
-static struct e2e_id
-my_id(const struct client *cl)
-{
-	struct e2e_id me = { cl->id->priv, cl->id->pub, NULL, NULL };
-
-	if (cl->prev != NULL) {		/* my calls prove the move */
-		me.old_priv = cl->prev->priv;
-		me.old_pub = cl->prev->pub;
-	}
-
-	return me;
 }
 
 static void
@@ -774,16 +458,16 @@ client_dial(struct client *cl, const char *peer)
 	cl->dial_pending = 0;
 	cl->call_conn = cl->sig;
 	if ((r = new_media(cl, err, sizeof(err))) != 0) {
-		event(cl, CL_EV_ERROR, err);
+		cl_event(cl, CL_EV_ERROR, err);
 		cl->net_failed = 1;
 		client_quit(cl);
 		return r;
 	}
 	randombytes_buf(&id, sizeof(id));
-	me = my_id(cl);
+	me = ckey_my_id(cl);
 	if ((r = call_new_outgoing(&cl->call, id, cl->model.my_name, peer,
-	    &me, now_ms(cl), cl->o.ring_timeout_s * 1000)) != 0) {
-		event(cl, CL_EV_ERROR, "cannot start the call");
+	    &me, cl_now_ms(cl), cl->o.ring_timeout_s * 1000)) != 0) {
+		cl_event(cl, CL_EV_ERROR, "cannot start the call");
 		end_media(cl);
 		return r;
 	}
@@ -791,7 +475,7 @@ client_dial(struct client *cl, const char *peer)
 	setup_call_cands(cl);
 	reset_call_model(cl, peer, 1);
 	cl->model.state = CL_DIALING;
-	event(cl, CL_EV_DIALING, NULL);
+	cl_event(cl, CL_EV_DIALING, NULL);
 	process_call(cl);
 	request_relay(cl);	/* after DIAL: the server knows the call */
 	return 0;
@@ -806,7 +490,7 @@ send_simple(struct client *cl, struct nconn *conn, enum sig_type type,
 	sigmsg_init(&m, type);
 	sigmsg_set_call(&m, call);
 	sigmsg_set_reason(&m, reason);
-	send_on(cl, conn, &m);
+	cl_send_on(cl, conn, &m);
 }
 
 static void
@@ -822,7 +506,7 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 	if (mine == NULL && cl->dial_pending &&
 	    strcmp(cl->dial_peer, m->name) == 0) {
 		/* They called first while I was about to call them. */
-		logev(cl, "%s called at the same time; taking their call",
+		cl_logev(cl, "%s called at the same time; taking their call",
 		    name);
 		cl->dial_pending = 0;
 		glare = 1;
@@ -830,13 +514,13 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 		if (mine->role == CALL_CALLER && mine->state != CALL_S_ACTIVE &&
 		    strcmp(mine->peer, m->name) == 0) {
 			if (call_glare_mine_wins(mine->id, m->call)) {
-				logev(cl, "%s called at the same time; "
+				cl_logev(cl, "%s called at the same time; "
 				    "keeping my call", name);
 				send_simple(cl, conn, SIG_REJECT, m->call,
 				    SIG_R_GLARE);
 				return;
 			}
-			logev(cl, "%s called at the same time; "
+			cl_logev(cl, "%s called at the same time; "
 			    "taking their call", name);
 			/* Mine loses: end it quietly, then answer theirs. */
 			call_hangup(mine, SIG_R_GLARE);
@@ -846,7 +530,7 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 
 				while ((a = call_next_action(mine)) != NULL)
 					if (a->kind == CALL_A_SEND)
-						send_on(cl, cl->call_conn,
+						cl_send_on(cl, cl->call_conn,
 						    &a->msg);
 			}
 			end_media(cl);
@@ -854,30 +538,30 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 			cl->call = NULL;
 		} else {
 			send_simple(cl, conn, SIG_REJECT, m->call, SIG_R_BUSY);
-			logev(cl, "missed a call from %s (busy)", name);
+			cl_logev(cl, "missed a call from %s (busy)", name);
 			return;
 		}
 	}
-	if (!glare && call_guard_full(&cl->guard, now_ms(cl), &until)) {
+	if (!glare && call_guard_full(&cl->guard, cl_now_ms(cl), &until)) {
 		/* Each abandoned handshake was a fresh try at a matching
 		   security code: no more of them for a while. */
 		send_simple(cl, conn, SIG_REJECT, m->call, SIG_R_LIMIT);
-		logev(cl, "turned away a call from %s: %d calls were abandoned "
+		cl_logev(cl, "turned away a call from %s: %d calls were abandoned "
 		    "before they could ring in the last %d minutes; calls are "
 		    "taken again in %llu s", name, CALL_GUARD_MAX,
 		    CALL_GUARD_WINDOW_MS / 60000,
-		    (unsigned long long)((until - now_ms(cl) + 999) / 1000));
+		    (unsigned long long)((until - cl_now_ms(cl) + 999) / 1000));
 		return;
 	}
 	cl->call_conn = conn;
 	if (new_media(cl, err, sizeof(err)) != 0) {
-		event(cl, CL_EV_ERROR, err);
+		cl_event(cl, CL_EV_ERROR, err);
 		send_simple(cl, conn, SIG_REJECT, m->call, SIG_R_MEDIA);
 		return;
 	}
-	me = my_id(cl);
+	me = ckey_my_id(cl);
 	if (call_new_incoming(&cl->call, m, cl->model.my_name, &me,
-	    now_ms(cl), cl->o.ring_timeout_s * 1000) != 0) {
+	    cl_now_ms(cl), cl->o.ring_timeout_s * 1000) != 0) {
 		end_media(cl);
 		send_simple(cl, conn, SIG_REJECT, m->call, SIG_R_HANDSHAKE);
 		return;
@@ -888,7 +572,7 @@ on_incoming(struct client *cl, struct nconn *conn, const struct sigmsg *m)
 	reset_call_model(cl, name, 0);
 	/* Nothing rings before message 3 has authenticated the caller. */
 	cl->model.state = CL_AUTHENTICATING;
-	changed(cl);
+	cl_changed(cl);
 	process_call(cl);
 	request_relay(cl);
 }
@@ -937,30 +621,6 @@ client_exit_status(const struct client *cl)
 	return exit_for_reason(cl->model.end_reason, cl->model.ended_by_peer);
 }
 
-/*
- * The name belongs to my previous key: move it to this one, with the
- * proof that I still hold the previous key (keymove.h).
- */
-static void
-send_move(struct client *cl, struct nconn *c)
-{
-	uint8_t spub[32], proof[KEYMOVE_LEN];
-	struct sigmsg m;
-
-	cl->move_sent = 1;
-	nconn_remote_static(c, spub);
-	if (keymove_proof(proof, cl->prev->priv, cl->prev->pub, spub,
-	    cl->model.my_name, cl->id->pub) != 0)
-		return;
-	sigmsg_init(&m, SIG_MOVE);
-	(void)sigmsg_set_name(&m, cl->model.my_name);
-	sigmsg_set_moveproof(&m, proof);
-	sodium_memzero(proof, sizeof(proof));
-	logev(cl, "'%s' belongs to my previous key: moving it to this one",
-	    cl->model.my_name);
-	send_on(cl, c, &m);
-}
-
 static void
 send_register(struct client *cl, struct nconn *c)
 {
@@ -969,9 +629,9 @@ send_register(struct client *cl, struct nconn *c)
 	sigmsg_init(&m, SIG_REGISTER);
 	(void)sigmsg_set_name(&m, cl->model.my_name);
 	cl->move_sent = 0;
-	send_on(cl, c, &m);
+	cl_send_on(cl, c, &m);
 	cl->model.state = CL_REGISTERING;
-	changed(cl);
+	cl_changed(cl);
 }
 
 /* The direct listener plays the server's part for the peer it accepted. */
@@ -989,7 +649,7 @@ direct_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		snprintf(peer, SIG_NAME_MAX + 1, "%s", m->name);
 		sigmsg_init(&r, SIG_REGISTERED);
 		(void)sigmsg_set_name(&r, m->name);
-		send_on(cl, c, &r);
+		cl_send_on(cl, c, &r);
 		return;
 	case SIG_DIAL:
 		if (peer[0] == '\0') {
@@ -1001,7 +661,7 @@ direct_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 			sigmsg_set_reason(&r, SIG_R_UNKNOWN);
 			sigmsg_set_call(&r, m->call);
 			(void)sigmsg_set_text(&r, "no such name here");
-			send_on(cl, c, &r);
+			cl_send_on(cl, c, &r);
 			return;
 		}
 		m->type = SIG_INCOMING;
@@ -1010,13 +670,13 @@ direct_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		return;
 	case SIG_PING:
 		sigmsg_init(&r, SIG_PONG);
-		send_on(cl, c, &r);
+		cl_send_on(cl, c, &r);
 		return;
 	default:
 		break;
 	}
 	if (cl->call != NULL && cl->call_conn == c && SIG_HAS(m, SIG_T_CALL)) {
-		call_on_msg(cl->call, m, now_ms(cl));
+		call_on_msg(cl->call, m, cl_now_ms(cl));
 		process_call(cl);
 		return;
 	}
@@ -1049,8 +709,8 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		if (cl->call == NULL)
 			cl->model.state = CL_IDLE;
 		else
-			logev(cl, "signaling is back; the call goes on");
-		event(cl, CL_EV_REGISTERED, NULL);
+			cl_logev(cl, "signaling is back; the call goes on");
+		cl_event(cl, CL_EV_REGISTERED, NULL);
 		if (cl->dial_pending && cl->o.dial_delay_ms > 0)
 			uv_timer_start(&cl->dial_timer, dial_timer_cb,
 			    cl->o.dial_delay_ms, 0);
@@ -1076,7 +736,7 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		    m->call == cl->call->id &&
 		    cl->call->state == CALL_S_ACTIVE &&
 		    cl->model.state == CL_IN_CALL) {
-			logev(cl, "the server says the call is over (%s), but "
+			cl_logev(cl, "the server says the call is over (%s), but "
 			    "the peer's media still flows: the call goes on",
 			    sig_reason_name(m->reason));
 			return;
@@ -1087,14 +747,14 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 		    m->call == cl->call->id &&
 		    !(cl->call->state == CALL_S_ACTIVE &&
 		    cl->model.state == CL_IN_CALL)) {
-			call_on_msg(cl->call, m, now_ms(cl));
+			call_on_msg(cl->call, m, cl_now_ms(cl));
 			process_call(cl);
 			return;
 		}
 		sanitize_str(m->text, text, sizeof(text));
 		if (!cl->registered && m->reason == SIG_R_NAME_TAKEN &&
 		    cl->prev != NULL && !cl->move_sent) {
-			send_move(cl, c);
+			ckey_send_move(cl, c);
 			return;
 		}
 		if (!cl->registered) {
@@ -1113,19 +773,19 @@ sig_msg(struct client *cl, struct nconn *c, struct sigmsg *m)
 			    "key you still have); without it, ask the server's "
 			    "operator to release the name, or register "
 			    "another one");
-			event(cl, CL_EV_ERROR, line);
+			cl_event(cl, CL_EV_ERROR, line);
 			cl->net_failed = 3;
 			client_quit(cl);
 			return;
 		}
-		logev(cl, "server: %s %s", sig_reason_name(m->reason), text);
+		cl_logev(cl, "server: %s %s", sig_reason_name(m->reason), text);
 		return;
 	default:
 		break;
 	}
 	if (cl->call != NULL && SIG_HAS(m, SIG_T_CALL) &&
 	    m->call == cl->call->id) {
-		call_on_msg(cl->call, m, now_ms(cl));
+		call_on_msg(cl->call, m, cl_now_ms(cl));
 		process_call(cl);
 		return;
 	}
@@ -1167,7 +827,7 @@ schedule_reconnect(struct client *cl)
 	cl->backoff_ms = cl->backoff_ms == 0 ? 1000 : cl->backoff_ms * 2;
 	if (cl->backoff_ms > RECONNECT_MAX_MS)
 		cl->backoff_ms = RECONNECT_MAX_MS;
-	logev(cl, "reconnecting in %u s", cl->backoff_ms / 1000);
+	cl_logev(cl, "reconnecting in %u s", cl->backoff_ms / 1000);
 	uv_timer_start(&cl->reconnect_timer, reconnect_cb,
 	    cl->backoff_ms, 0);
 }
@@ -1203,13 +863,13 @@ nc_close(struct nconn *c, int err, const char *why, void *arg)
 	if (cl->o.direct) {
 		/* Direct dialing: no server to return to. */
 		if (cl->call == NULL || cl->call->state != CALL_S_ACTIVE) {
-			event(cl, CL_EV_ERROR, why);
+			cl_event(cl, CL_EV_ERROR, why);
 			cl->net_failed = cl->net_failed ? cl->net_failed : 1;
 			client_quit(cl);
 		}
 		return;
 	}
-	event(cl, CL_EV_ERROR, why);
+	cl_event(cl, CL_EV_ERROR, why);
 	if (!cl->o.listen_mode && cl->call == NULL) {
 		cl->net_failed = cl->net_failed ? cl->net_failed : 1;
 		client_quit(cl);
@@ -1223,10 +883,6 @@ static void
 nc_open(struct nconn *c, void *arg)
 {
 	struct client *cl = arg;
-	uint8_t pub[32];
-	char fp[FINGERPRINT_LEN + 1], old[FINGERPRINT_LEN + 1], line[600];
-	const struct pin *p;
-	enum key_status ks;
 
 	if (cl->o.direct_listen) {
 		struct sigmsg w;
@@ -1234,31 +890,13 @@ nc_open(struct nconn *c, void *arg)
 		sigmsg_init(&w, SIG_WELCOME);
 		w.version = SIG_VERSION;
 		w.fields |= 1u << SIG_T_VERSION;
-		send_on(cl, c, &w);
+		cl_send_on(cl, c, &w);
 		return;
 	}
 	cl->sig_open = 1;
 	if (cl->o.direct)
 		return;		/* the peer's key is checked end to end */
-	nconn_remote_static(c, pub);
-	ks = pins_check(cl->servers, cl->model.server, NULL, pub);
-	if (ks == KEY_NEW) {
-		(void)pins_set(cl->servers, cl->model.server, NULL, pub,
-		    (long long)time(NULL));
-		save_pins(cl, cl->servers);
-		fingerprint(pub, fp);
-		logev(cl, "first connection to server %s: pinned its key %s",
-		    cl->model.server, fp);
-	} else if (ks == KEY_CHANGED || ks == KEY_CHANGED_VERIFIED) {
-		fingerprint(pub, fp);
-		p = pins_find(cl->servers, cl->model.server, NULL);
-		fingerprint(p->pub, old);
-		snprintf(line, sizeof(line), "THE KEY OF SERVER %s HAS CHANGED "
-		    "(was %s, now %s). Someone may be impersonating it, or "
-		    "it was reinstalled: check with its operator, then remove "
-		    "its line from known_servers to accept the new key.",
-		    cl->model.server, old, fp);
-		event(cl, CL_EV_ERROR, line);
+	if (ckey_server(cl, c) != 0) {
 		cl->net_failed = 2;
 		client_quit(cl);
 	}
@@ -1279,12 +917,12 @@ sig_connect(struct client *cl)
 	lim.idle_ms = 3 * PING_MS + 5000;	/* dead server: no PONG */
 	lim.max_frame = FRAME_MAXLEN;
 	cl->model.state = cl->call != NULL ? cl->model.state : CL_CONNECTING;
-	changed(cl);
+	cl_changed(cl);
 	if ((r = nconn_connect(cl->loop, (struct sockaddr *)&cl->server_addr,
 	    cl->id, &lim, &client_cbs, cl, &cl->sig)) != 0) {
 		snprintf(line, sizeof(line), "cannot connect to %s: %s",
 		    cl->model.server, e2_strerror(r));
-		event(cl, CL_EV_ERROR, line);
+		cl_event(cl, CL_EV_ERROR, line);
 		if (cl->o.listen_mode && !cl->o.direct)
 			schedule_reconnect(cl);
 		else {
@@ -1318,7 +956,7 @@ on_connection(uv_stream_t *server, int status)
 			return;
 		uv_tcp_init(cl->loop, t);
 		if (uv_accept(server, (uv_stream_t *)t) == 0)
-			logev(cl, "refused a direct connection: too many");
+			cl_logev(cl, "refused a direct connection: too many");
 		uv_close((uv_handle_t *)t, (uv_close_cb)free);
 		return;
 	}
@@ -1358,7 +996,7 @@ static void
 tick_cb(uv_timer_t *t)
 {
 	struct client *cl = t->data;
-	uint64_t now = now_ms(cl);
+	uint64_t now = cl_now_ms(cl);
 	struct sigmsg m;
 
 	cl->model.now_ms = now;
@@ -1370,12 +1008,12 @@ tick_cb(uv_timer_t *t)
 		media_get_stats(cl->media, &cl->model.stats);
 		if (cl->o.timeout_s > 0 && cl->model.call_start_ms > 0 &&
 		    now - cl->model.call_start_ms >= cl->o.timeout_s * 1000ULL) {
-			logev(cl, "call time limit reached");
+			cl_logev(cl, "call time limit reached");
 			client_hangup(cl);
 			return;
 		}
 		if (cl->eof_at_ms != 0 && now >= cl->eof_at_ms) {
-			logev(cl, "input file ended");
+			cl_logev(cl, "input file ended");
 			client_hangup(cl);
 			return;
 		}
@@ -1385,7 +1023,7 @@ tick_cb(uv_timer_t *t)
 			sigmsg_set_call(&m, cl->call->id);
 			sigmsg_set_reason(&m, SIG_R_HANGUP);
 			cl->bye_at_ms = 0;
-			logev(cl, "no hangup over signaling: the call ends");
+			cl_logev(cl, "no hangup over signaling: the call ends");
 			call_on_msg(cl->call, &m, now);
 			process_call(cl);
 			return;
@@ -1393,16 +1031,16 @@ tick_cb(uv_timer_t *t)
 		if (cl->model.e2ee && now - cl->last_stats_ev_ms >=
 		    STATS_EVENT_MS) {
 			cl->last_stats_ev_ms = now;
-			event(cl, CL_EV_STATS, NULL);
+			cl_event(cl, CL_EV_STATS, NULL);
 		}
 	}
 	if (cl->sig != NULL && cl->registered &&
 	    now - cl->last_ping_ms >= PING_MS) {
 		cl->last_ping_ms = now;
 		sigmsg_init(&m, SIG_PING);
-		send_on(cl, cl->sig, &m);
+		cl_send_on(cl, cl->sig, &m);
 	}
-	changed(cl);
+	cl_changed(cl);
 }
 
 /* ---- life ---- */
@@ -1412,47 +1050,6 @@ tick_cb(uv_timer_t *t)
  * use when its key is pinned (not for a direct dial, whose HOST:PORT is
  * the peer's), else "server:*".
  */
-static int
-load_files(struct client *cl, char *err, size_t errlen)
-{
-	char path[4096], legacy[PIN_PLACE_MAX + 1];
-	const struct pin *s = NULL;
-	int r;
-
-	if ((r = paths_config_file("identity", path, sizeof(path), err,
-	    errlen)) != 0 ||
-	    (r = keyfile_load(path, 1, &cl->id, NULL, err, errlen)) != 0)
-		return r;
-	/* The key mine replaced (e2call id --rotate), while it is kept. */
-	if ((r = paths_config_file("identity.previous", path, sizeof(path),
-	    err, errlen)) != 0)
-		return r;
-	r = keyfile_load(path, 0, &cl->prev, NULL, err, errlen);
-	if (r == E2_ERR_NOTFOUND)
-		r = 0;
-	else if (r == 0 && memcmp(cl->prev->pub, cl->id->pub, 32) == 0) {
-		keypair_free(cl->prev);		/* a rotation cut short */
-		cl->prev = NULL;
-	}
-	if (r != 0)
-		return r;
-	if ((r = paths_config_file("known_servers", path, sizeof(path), err,
-	    errlen)) != 0 ||
-	    (r = pins_load(path, PINS_SERVERS, NULL, &cl->servers, err,
-	    errlen)) != 0)
-		return r;
-	if (!cl->o.direct && cl->o.server != NULL)
-		s = pins_find(cl->servers, cl->o.server, NULL);
-	if (s != NULL)
-		pins_server_place(s->pub, legacy);
-	if ((r = paths_config_file("contacts", path, sizeof(path), err,
-	    errlen)) != 0 ||
-	    (r = pins_load(path, PINS_CONTACTS, s != NULL ? legacy : NULL,
-	    &cl->contacts, err, errlen)) != 0)
-		return r;
-	return 0;
-}
-
 /*
  * The STUN server: --stun / `stun`, else the signaling server (which
  * answers STUN on its port), but not a direct peer; "none" for none.
@@ -1507,7 +1104,7 @@ client_new(struct client **clp, uv_loop_t *loop,
 		    opts->play_file != NULL ? opts->play_file : "(silence)",
 		    opts->record_file != NULL ? opts->record_file : "(none)");
 	cl->model.direct = opts->direct || opts->direct_listen;
-	if ((r = load_files(cl, err, errlen)) != 0)
+	if ((r = ckey_load(cl, err, errlen)) != 0)
 		goto fail;
 	uv_timer_init(loop, &cl->tick);
 	uv_timer_init(loop, &cl->reconnect_timer);
@@ -1587,7 +1184,7 @@ client_set_mute(struct client *cl, int muted)
 	cl->model.muted = muted != 0;
 	if (cl->media != NULL)
 		media_set_mute(cl->media, cl->model.muted);
-	event(cl, CL_EV_MUTE, muted ? "muted" : "unmuted");
+	cl_event(cl, CL_EV_MUTE, muted ? "muted" : "unmuted");
 	return 0;
 }
 
@@ -1648,5 +1245,5 @@ client_quit(struct client *cl)
 	uv_close((uv_handle_t *)&cl->dial_timer, handle_closed);
 	if (cl->listening)
 		uv_close((uv_handle_t *)&cl->listener, handle_closed);
-	changed(cl);
+	cl_changed(cl);
 }
