@@ -270,7 +270,9 @@ vrun verify peer0002 >/dev/null 2>&1 && vrun unverify peer0002 >/dev/null 2>&1
 check "verify and unverify still work after the crashes" [ $? -eq 0 ]
 
 # ==== 2. calls killed during set-up: contacts, known_servers, identity ====
-start_server || { not_ok "server starts"; finish; }
+# (dozens of calls a minute from one key: the DIAL limits stay out of it)
+start_server --dial-per-key 0 --dial-per-addr 0 ||
+	{ not_ok "server starts"; finish; }
 srvpub=$(pubkey "$T/server/server_key")
 for u in alice bob; do
 	configure $u

@@ -475,6 +475,15 @@ call_on_msg(struct call *c, const struct sigmsg *m, uint64_t now_ms)
 }
 
 int
+call_peer_ended(struct call *c, enum sig_reason reason)
+{
+	if (c->state != CALL_S_ACTIVE)
+		return E2_ERR_STATE;
+	end_call(c, reason, CALL_END_PEER);
+	return 0;
+}
+
+int
 call_key_status(struct call *c, enum call_key key)
 {
 	if (c->state != CALL_S_KEY_HELD || !c->have_peer_pub)

@@ -183,6 +183,11 @@ int	call_reject(struct call *c);
 int	call_hangup(struct call *c, enum sig_reason reason);
 /* Timeouts. */
 void	call_tick(struct call *c, uint64_t now_ms);
+/*
+ * The peer ended an ACTIVE call on a channel the glue authenticated (a
+ * media BYE, sealed under the media keys, with no HANGUP after it).
+ */
+int	call_peer_ended(struct call *c, enum sig_reason reason);
 
 /* Next queued action, or NULL. Valid until the next call_* call. */
 const struct call_action *call_next_action(struct call *c);

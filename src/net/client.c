@@ -1018,13 +1018,11 @@ tick_cb(uv_timer_t *t)
 			return;
 		}
 		if (cl->bye_at_ms != 0 && now >= cl->bye_at_ms) {
-			/* As if the HANGUP had come. */
-			sigmsg_init(&m, SIG_HANGUP);
-			sigmsg_set_call(&m, cl->call->id);
-			sigmsg_set_reason(&m, SIG_R_HANGUP);
+			/* As if the HANGUP had come: the BYE was the peer's,
+			   authenticated on the media path. */
 			cl->bye_at_ms = 0;
 			cl_logev(cl, "no hangup over signaling: the call ends");
-			call_on_msg(cl->call, &m, now);
+			call_peer_ended(cl->call, SIG_R_HANGUP);
 			process_call(cl);
 			return;
 		}
