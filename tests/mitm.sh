@@ -220,9 +220,11 @@ check "1b. the callee warns of dave's changed key" \
 	grep -q '"key_changed","peer":"dave",.*"verified":false' "$T/m2.l"
 check "1b. the callee rejects with key_changed (exit $LRC)" sh -c "
 	grep -q '\"ended\",\"reason\":\"key_changed\",\"by\":\"local\"' '$T/m2.l' && [ $LRC -eq 9 ]"
+# (the callee's own REJECT, or, when the caller's end reached the fixture
+# first, the fixture ending that leg with the same reason: "server")
 check "1b. the attacker saw both parties end with key_changed" sh -c "
 	grep -q '^ended [0-9a-f]* key_changed caller' '$HOUT' &&
-	grep -q '^ended [0-9a-f]* key_changed callee' '$HOUT'"
+	grep -Eq '^ended [0-9a-f]* key_changed (callee|server)' '$HOUT'"
 check "1b. no side answered or sent media" sh -c "
 	! grep -q '\"answered\"' '$T/m2.l' && ! grep -q '\"answered\"' '$T/m2.d' &&
 	grep -q '^media .* to_caller=0 to_callee=0 ' '$HOUT'"
