@@ -70,7 +70,6 @@ struct cl_stats {
 	uint32_t	path_changes;	/* moves after the first path */
 	uint32_t	recoveries;	/* paths lost and checked again */
 	uint32_t	relay;		/* 0 none, 1 granted, 2 bound */
-	uint32_t	cands_refused;	/* the peer's, not safe to send to */
 };
 
 struct cl_model {

@@ -1145,10 +1145,8 @@ media_start(struct media *m, const uint8_t send_key[32],
 
 		if (netaddr_from_cand(&peer[i], &ss) != 0 ||
 		    !netaddr_cand_usable((struct sockaddr *)&ss,
-		    m->sig_loopback)) {
-			m->st.cands_refused++;
+		    m->sig_loopback))
 			continue;
-		}
 		if (peer[i].kind == SIG_CAND_RELAY &&
 		    !is_relay_addr(m, (struct sockaddr *)&ss))
 			continue;
